@@ -1,0 +1,41 @@
+# The README's commands. Everything runs from .venv, made here on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Local runs show debug pages and use the embedded defaults (SQLite file,
+# in-memory channel layer) unless DATABASE_URL / REDIS_URL are set.
+export DEBUG ?= true
+
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: help install translations run test bench messages
+help:
+	@echo "make run    install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
+	@echo "make test   install, ruff check, the whole pytest suite"
+	@echo "make install | make bench | make messages"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	$(BIN)/pybabel --quiet compile --domain django --directory locale --statistics
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Codev : http://$(HOST):$(PORT)/  (Ctrl+C pour arrêter)"
+	$(BIN)/daphne -b $(HOST) -p $(PORT) codev.asgi:application
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+# Extracting strings needs GNU gettext (apt-get install gettext); compiling does not.
+messages: install
+	$(BIN)/python manage.py makemessages --locale en --ignore '.venv/*' --ignore 'tests/*' --no-obsolete

@@ -1,0 +1,125 @@
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from groups.models import Group, Invitation, Membership, Topic, User
+
+
+class SignInForm(AuthenticationForm):
+    username = forms.EmailField(
+        label=_("Adresse e-mail"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+    remember_me = forms.BooleanField(
+        label=_("Rester connecté (30 jours)"), required=False, initial=True
+    )
+
+    error_messages = {
+        "invalid_login": _("Adresse e-mail ou mot de passe incorrect."),
+        "inactive": _("Ce compte est désactivé."),
+    }
+
+
+class GroupForm(forms.ModelForm):
+    class Meta:
+        model = Group
+        fields = [
+            "name",
+            "description",
+            "cadence_week",
+            "cadence_weekday",
+            "cadence_time",
+            "default_format",
+            "default_place",
+            "charter",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "cadence_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "charter": forms.Textarea(attrs={"rows": 6}),
+        }
+
+
+class GroupCreateForm(GroupForm):
+    creator_role = forms.ChoiceField(
+        label=_("Dans ce groupe, je suis"),
+        choices=[
+            (Membership.Role.FACILITATOR, _("l'animateur (je ne compte pas parmi les 5 à 8)")),
+            (Membership.Role.MEMBER, _("un membre")),
+        ],
+        initial=Membership.Role.FACILITATOR,
+        widget=forms.RadioSelect,
+    )
+
+
+class InvitationForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ["email", "role"]
+        labels = {"email": _("Adresse e-mail (facultatif : sinon, partagez le lien)")}
+
+    def __init__(self, *args, group: Group, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].required = False
+        has_facilitator = group.memberships.filter(role=Membership.Role.FACILITATOR).exists()
+        if has_facilitator:
+            self.fields["role"].choices = [(Membership.Role.MEMBER, Membership.Role.MEMBER.label)]
+
+
+class CharterForm(forms.Form):
+    accept_charter = forms.BooleanField(
+        label=_("J'ai lu la charte du groupe et je m'engage à la respecter."),
+        error_messages={"required": _("Pour rejoindre le groupe, acceptez sa charte.")},
+    )
+
+
+class JoinForm(CharterForm):
+    """A new account, created from an invitation."""
+
+    full_name = forms.CharField(label=_("Prénom et nom"), max_length=120)
+    email = forms.EmailField(label=_("Adresse e-mail"), max_length=254)
+    password1 = forms.CharField(
+        label=_("Mot de passe"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Mot de passe (confirmation)"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    field_order = ["full_name", "email", "password1", "password2", "accept_charter"]
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError(
+                _("Un compte existe déjà avec cette adresse : connectez-vous pour rejoindre le groupe."),
+                code="email_taken",
+            )
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("Les deux mots de passe ne correspondent pas."))
+        elif password1:
+            candidate = User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))
+            try:
+                password_validation.validate_password(password1, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+
+class TopicForm(forms.ModelForm):
+    class Meta:
+        model = Topic
+        fields = ["title", "context", "urgency"]
+        widgets = {"context": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"context": _("Quelques lignes : la situation, ce qui vous préoccupe.")}

@@ -1,0 +1,148 @@
+"""Demo data for `make run`: one pilot group you can sign in to at once.
+
+Idempotent: running it again finds what it made and adds nothing twice.
+"""
+
+import calendar
+import datetime as dt
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from groups.models import Group, Membership, Topic, User
+from sessions.models import Participation, Session
+
+DEMO_PASSWORD = "codev-demo"
+GROUP_NAME = "Groupe pilote"
+FACILITATOR = ("Claire Dubois", "claire@demo.codev")
+MEMBERS = [
+    ("Amina Benali", "amina@demo.codev"),
+    ("Thomas Lefèvre", "thomas@demo.codev"),
+    ("Sophie Martin", "sophie@demo.codev"),
+    ("Julien Moreau", "julien@demo.codev"),
+    ("Élodie Girard", "elodie@demo.codev"),
+    ("Karim Haddad", "karim@demo.codev"),
+]
+TOPICS = [
+    (
+        "amina@demo.codev",
+        "Recadrer un collaborateur plus âgé que moi",
+        "Je manage depuis six mois une équipe où un collaborateur expérimenté "
+        "conteste mes décisions en réunion.",
+        Topic.Urgency.HIGH,
+    ),
+    (
+        "thomas@demo.codev",
+        "Dire non à ma direction sans me griller",
+        "On me confie un troisième projet prioritaire alors que les deux premiers "
+        "sont déjà en retard.",
+        Topic.Urgency.NORMAL,
+    ),
+    (
+        "julien@demo.codev",
+        "Reprendre une équipe après un conflit",
+        "Mon prédécesseur est parti après un conflit ouvert ; l'équipe se méfie.",
+        Topic.Urgency.LOW,
+    ),
+]
+PAST_TOPIC = (
+    "sophie@demo.codev",
+    "Faire adopter un nouvel outil à une équipe réticente",
+    "L'équipe continue d'utiliser ses tableurs six mois après le déploiement.",
+)
+
+
+class Command(BaseCommand):
+    help = "Creates the « Groupe pilote » demo group, its members, topics and sessions."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        facilitator = self._user(*FACILITATOR)
+        members = [self._user(name, email) for name, email in MEMBERS]
+        group = Group.objects.filter(name=GROUP_NAME, created_by=facilitator).first()
+        if group is None:
+            group = Group.objects.create(
+                name=GROUP_NAME,
+                description="Managers de proximité de plusieurs entreprises de la région.",
+                default_place="Maison des associations, salle 2",
+                created_by=facilitator,
+            )
+        now = timezone.now()
+        self._member(group, facilitator, Membership.Role.FACILITATOR, now)
+        for user in members:
+            self._member(group, user, Membership.Role.MEMBER, now)
+
+        by_email = {user.email: user for user in [facilitator, *members]}
+        for email, title, context, urgency in TOPICS:
+            Topic.objects.get_or_create(
+                group=group,
+                title=title,
+                defaults={"proposed_by": by_email[email], "context": context, "urgency": urgency},
+            )
+
+        if not group.sessions.filter(scheduled_at__lt=now).exists():
+            self._past_session(group, facilitator, members, by_email, now)
+        if not group.sessions.filter(scheduled_at__gte=now).exists():
+            Session.objects.create(
+                group=group,
+                scheduled_at=group.next_meeting_start(after=self._end_of_month(now)),
+                place=group.default_place,
+                format_minutes=group.default_format,
+                created_by=facilitator,
+            )
+
+        self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes : « Groupe pilote »."))
+        self.stdout.write(f"Comptes de démo (mot de passe commun : {DEMO_PASSWORD}) :")
+        self.stdout.write(f"  animatrice : {FACILITATOR[1]}")
+        for _name, email in MEMBERS:
+            self.stdout.write(f"  membre     : {email}")
+
+    def _user(self, full_name, email):
+        user, created = User.objects.get_or_create(email=email, defaults={"full_name": full_name})
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        return user
+
+    def _member(self, group, user, role, now):
+        Membership.objects.get_or_create(
+            group=group, user=user, defaults={"role": role, "charter_accepted_at": now}
+        )
+
+    @staticmethod
+    def _end_of_month(moment):
+        local = timezone.localtime(moment)
+        last_day = calendar.monthrange(local.year, local.month)[1]
+        return local.replace(day=last_day, hour=23, minute=59)
+
+    def _past_session(self, group, facilitator, members, by_email, now):
+        email, title, context = PAST_TOPIC
+        topic, _created = Topic.objects.get_or_create(
+            group=group,
+            title=title,
+            defaults={
+                "proposed_by": by_email[email],
+                "context": context,
+                "status": Topic.Status.TAKEN,
+            },
+        )
+        session = Session.objects.create(
+            group=group,
+            scheduled_at=group.next_meeting_start(after=now - dt.timedelta(days=45)),
+            place=group.default_place,
+            format_minutes=group.default_format,
+            status=Session.Status.CLOSED,
+            topic=topic,
+            created_by=facilitator,
+        )
+        client = by_email[email]
+        Participation.objects.create(
+            session=session, user=facilitator, role=Participation.Role.FACILITATOR
+        )
+        Participation.objects.create(session=session, user=client, role=Participation.Role.CLIENT)
+        Participation.objects.bulk_create(
+            Participation(session=session, user=user, role=Participation.Role.CONSULTANT)
+            for user in members
+            if user != client
+        )

@@ -1,0 +1,57 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from groups.access import get_group_for
+from sessions.access import get_session_for
+from sessions.forms import SessionPlanForm
+from sessions.models import Session
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_plan(request, code):
+    """Any member plans a session: no hierarchy in a codev group."""
+    group, _membership = get_group_for(request, code)
+    latest = group.sessions.order_by("-scheduled_at").values_list("scheduled_at", flat=True).first()
+    after = max(filter(None, [latest, timezone.now()]))
+    initial = {
+        "scheduled_at": timezone.localtime(group.next_meeting_start(after)),
+        "place": group.default_place,
+        "format_minutes": group.default_format,
+    }
+    form = SessionPlanForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        form.instance.group = group
+        form.instance.created_by = request.user
+        session = form.save()
+        messages.success(request, _("Séance planifiée."))
+        return redirect("session_detail", code=session.code)
+    return render(
+        request,
+        "sessions/session_plan.html",
+        {"group": group, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def session_detail(request, code):
+    session, membership = get_session_for(request, code)
+    participations = session.participations.select_related("user").order_by("role")
+    return render(
+        request,
+        "sessions/session_detail.html",
+        {
+            "session": session,
+            "group": session.group,
+            "membership": membership,
+            "participations": participations,
+            "is_upcoming": session.status != Session.Status.CLOSED
+            and session.scheduled_at >= timezone.now() - Session.LIVE_GRACE,
+        },
+    )

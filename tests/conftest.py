@@ -1,0 +1,91 @@
+"""Role fixtures shared by every test file.
+
+A group « Groupe test » with its facilitator (animateur) and five members, one
+of whom is the client of a planned session; an outsider belongs to no group.
+"""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from groups.models import Group, Membership, User
+from sessions.models import Participation, Session
+
+PASSWORD = "un mot de passe solide"
+
+
+def make_user(name: str) -> User:
+    email = f"{name.lower().replace(' ', '.')}@test.codev"
+    return User.objects.create_user(email=email, password=PASSWORD, full_name=name)
+
+
+def add_member(group: Group, user: User, role: str = Membership.Role.MEMBER) -> Membership:
+    return Membership.objects.create(
+        group=group, user=user, role=role, charter_accepted_at=timezone.now()
+    )
+
+
+@pytest.fixture
+def facilitator(db):
+    return make_user("Fanny Animatrice")
+
+
+@pytest.fixture
+def client_user(db):
+    # Not `client`: pytest-django's test client already has that name.
+    return make_user("Camille Cliente")
+
+
+@pytest.fixture
+def consultants(db):
+    return [make_user(name) for name in ["Bruno Un", "Chloé Deux", "David Trois", "Eva Quatre"]]
+
+
+@pytest.fixture
+def member(consultants):
+    return consultants[0]
+
+
+@pytest.fixture
+def outsider(db):
+    return make_user("Oscar Inconnu")
+
+
+@pytest.fixture
+def group(facilitator, client_user, consultants):
+    group = Group.objects.create(name="Groupe test", created_by=facilitator)
+    add_member(group, facilitator, Membership.Role.FACILITATOR)
+    for user in [client_user, *consultants]:
+        add_member(group, user)
+    return group
+
+
+@pytest.fixture
+def planned_session(group, facilitator, client_user, consultants):
+    session = Session.objects.create(
+        group=group,
+        scheduled_at=timezone.now() + dt.timedelta(days=14),
+        place="Salle 2",
+        created_by=facilitator,
+    )
+    Participation.objects.create(
+        session=session, user=facilitator, role=Participation.Role.FACILITATOR
+    )
+    Participation.objects.create(session=session, user=client_user, role=Participation.Role.CLIENT)
+    for user in consultants:
+        Participation.objects.create(
+            session=session, user=user, role=Participation.Role.CONSULTANT
+        )
+    return session
+
+
+@pytest.fixture
+def login(client):
+    """Sign `user` in on the test client and return the client."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login

@@ -1,0 +1,33 @@
+import datetime as dt
+
+import pytest
+
+from groups.cadence import LAST_WEEK, next_meeting_date, nth_weekday
+
+TUESDAY = 1
+
+
+@pytest.mark.parametrize(
+    ("week", "expected"),
+    [(1, dt.date(2026, 12, 1)), (2, dt.date(2026, 12, 8)), (LAST_WEEK, dt.date(2026, 12, 29))],
+)
+def test_nth_weekday_of_december_2026(week, expected):
+    assert nth_weekday(2026, 12, week, TUESDAY) == expected
+
+
+def test_next_meeting_is_this_month_when_still_ahead():
+    assert next_meeting_date(week=2, weekday=TUESDAY, after=dt.date(2026, 11, 2)) == dt.date(
+        2026, 11, 10
+    )
+
+
+def test_next_meeting_skips_to_next_month_once_the_day_has_passed():
+    assert next_meeting_date(week=2, weekday=TUESDAY, after=dt.date(2026, 11, 10)) == dt.date(
+        2026, 12, 8
+    )
+
+
+def test_next_meeting_crosses_the_year():
+    assert next_meeting_date(week=2, weekday=TUESDAY, after=dt.date(2026, 12, 20)) == dt.date(
+        2027, 1, 12
+    )
