@@ -1,0 +1,84 @@
+"""Settings come from the environment; production settings pass `check --deploy`."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_manage(*args, **env_overrides):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DEBUG", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS"}
+    }
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def print_setting(expression, **env):
+    result = run_manage(
+        "shell", "-c", f"from django.conf import settings; print({expression})", **env
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k3y-" + "x7Qp9zR2mW4vB8nC1dF6gH0jK5lM3sT" * 2,
+    "ALLOWED_HOSTS": "codev.example.org",
+    "CSRF_TRUSTED_ORIGINS": "https://codev.example.org",
+}
+
+
+def test_production_settings_pass_check_deploy():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_missing_secret_key_fails_loudly_when_debug_is_off():
+    result = run_manage("check", DEBUG="false", ALLOWED_HOSTS="codev.example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_bad_boolean_fails_loudly():
+    result = run_manage("check", DEBUG="peut-être")
+    assert result.returncode != 0
+    assert "DEBUG must be true or false" in result.stderr
+
+
+def test_database_defaults_to_sqlite_and_follows_database_url():
+    assert print_setting("settings.DATABASES['default']['ENGINE']", DEBUG="true") == (
+        "django.db.backends.sqlite3"
+    )
+    engine = print_setting(
+        "settings.DATABASES['default']['ENGINE']",
+        DEBUG="true",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/codev",
+    )
+    assert engine == "django.db.backends.postgresql"
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "backend"),
+    [
+        (None, "channels.layers.InMemoryChannelLayer"),
+        ("redis://127.0.0.1:6379/0", "channels_redis.pubsub.RedisPubSubChannelLayer"),
+    ],
+)
+def test_channel_layer_follows_redis_url(redis_url, backend):
+    env = {"DEBUG": "true"} | ({"REDIS_URL": redis_url} if redis_url else {})
+    assert print_setting("settings.CHANNEL_LAYERS['default']['BACKEND']", **env) == backend
