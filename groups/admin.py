@@ -51,7 +51,15 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["group", "email", "role", "invited_by", "created_at", "expires_at", "accepted_at"]
+    list_display = [
+        "group",
+        "email",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+    ]
     list_filter = ["role"]
     search_fields = ["email", "group__name"]
     list_select_related = ["group", "invited_by"]

@@ -58,14 +58,19 @@ class InvitationForm(forms.ModelForm):
     class Meta:
         model = Invitation
         fields = ["email", "role"]
-        labels = {"email": _("Adresse e-mail (facultatif : sinon, partagez le lien)")}
+        help_texts = {
+            "email": _("Sans adresse, partagez vous-même le lien créé (SMS, messagerie…)."),
+        }
 
     def __init__(self, *args, group: Group, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["email"].required = False
         has_facilitator = group.memberships.filter(role=Membership.Role.FACILITATOR).exists()
         if has_facilitator:
+            # Only one animateur per group: nothing left to choose.
             self.fields["role"].choices = [(Membership.Role.MEMBER, Membership.Role.MEMBER.label)]
+            self.fields["role"].widget = forms.HiddenInput()
+            self.initial.setdefault("role", Membership.Role.MEMBER)
 
 
 class CharterForm(forms.Form):
@@ -98,7 +103,10 @@ class JoinForm(CharterForm):
         email = self.cleaned_data["email"].lower()
         if User.objects.filter(email__iexact=email).exists():
             raise forms.ValidationError(
-                _("Un compte existe déjà avec cette adresse : connectez-vous pour rejoindre le groupe."),
+                _(
+                    "Un compte existe déjà avec cette adresse : "
+                    "connectez-vous pour rejoindre le groupe."
+                ),
                 code="email_taken",
             )
         return email

@@ -2,7 +2,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sessions.models import Session
+from groups.models import Topic, User
+from sessions.models import Contribution, DemandCheck, Question, Session
 
 
 class SessionPlanForm(forms.ModelForm):
@@ -18,7 +19,121 @@ class SessionPlanForm(forms.ModelForm):
     def clean_scheduled_at(self):
         scheduled_at = self.cleaned_data["scheduled_at"]
         if scheduled_at <= timezone.now():
-            raise forms.ValidationError(
-                _("Choisissez une date à venir."), code="past"
-            )
+            raise forms.ValidationError(_("Choisissez une date à venir."), code="past")
         return scheduled_at
+
+
+class ExposeForm(forms.Form):
+    title = forms.CharField(label=_("Titre de la situation"), max_length=140)
+    summary = forms.CharField(
+        label=_("La situation en quelques lignes"),
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class QuestionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Type"),
+        choices=Question.Kind.choices,
+        initial=Question.Kind.FACT,
+        widget=forms.RadioSelect,
+    )
+    text = forms.CharField(
+        label=_("Votre question"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DemandForm(forms.Form):
+    text = forms.CharField(
+        label=_("Aidez-moi à …"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class DemandCheckForm(forms.Form):
+    verdict = forms.ChoiceField(choices=DemandCheck.Verdict.choices)
+
+
+class ContributionForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Type"),
+        choices=Contribution.Kind.choices,
+        initial=Contribution.Kind.SUGGESTION,
+        widget=forms.RadioSelect,
+    )
+    text = forms.CharField(
+        label=_("Votre contribution"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class TagForm(forms.Form):
+    tag = forms.ChoiceField(choices=[("", "—"), *Contribution.Tag.choices], required=False)
+
+
+class ActionForm(forms.Form):
+    text = forms.CharField(label=_("Action"), max_length=300)
+    due_date = forms.DateField(
+        label=_("Pour le"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class LearningForm(forms.Form):
+    text = forms.CharField(
+        label=_("Ce que j'ai appris"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class FeedbackForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("Votre avis sur la séance"),
+        coerce=int,
+        choices=[(n, str(n)) for n in range(1, 6)],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(label=_("Commentaire"), max_length=500, required=False)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note privée (vous seul la verrez)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class RolesForm(forms.Form):
+    facilitator = forms.ModelChoiceField(label=_("Animateur"), queryset=User.objects.none())
+    client = forms.ModelChoiceField(label=_("Client"), queryset=User.objects.none(), required=False)
+    topic = forms.ModelChoiceField(
+        label=_("Sujet choisi dans le stock"),
+        queryset=Topic.objects.none(),
+        required=False,
+        to_field_name="code",
+    )
+    topic_title = forms.CharField(label=_("Ou sujet saisi"), max_length=140, required=False)
+    consultants = forms.ModelMultipleChoiceField(
+        label=_("Consultants présents"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, group, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = User.objects.filter(memberships__group=group).order_by("full_name")
+        for name in ("facilitator", "client", "consultants"):
+            self.fields[name].queryset = members
+        self.fields["topic"].queryset = group.topics.filter(status=Topic.Status.OPEN)
+
+    def clean(self):
+        cleaned = super().clean()
+        topic, client = cleaned.get("topic"), cleaned.get("client")
+        if topic and not client:
+            # A topic from the backlog brings its author as the client.
+            cleaned["client"] = client = topic.proposed_by
+        if not client:
+            self.add_error("client", _("Choisissez le client, ou un sujet du stock."))
+        elif client == cleaned.get("facilitator"):
+            self.add_error("client", _("Le client ne peut pas animer sa propre séance."))
+        return cleaned

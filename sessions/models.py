@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from groups.models import Group, SessionFormat, Topic
 from groups.tokens import short_code
+from sessions.steps import Step, budgets_for
 
 
 class SessionQuerySet(models.QuerySet):
@@ -18,7 +19,8 @@ class SessionQuerySet(models.QuerySet):
 
     def past(self):
         return self.filter(
-            Q(status=Session.Status.CLOSED) | Q(scheduled_at__lt=timezone.now() - Session.LIVE_GRACE)
+            Q(status=Session.Status.CLOSED)
+            | Q(scheduled_at__lt=timezone.now() - Session.LIVE_GRACE)
         )
 
 
@@ -35,9 +37,7 @@ class Session(models.Model):
     code = models.CharField(max_length=16, unique=True, default=short_code, editable=False)
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="sessions")
     scheduled_at = models.DateTimeField(_("date et heure"))
-    place = models.CharField(
-        _("lieu ou lien de visio"), max_length=300, blank=True
-    )
+    place = models.CharField(_("lieu ou lien de visio"), max_length=300, blank=True)
     format_minutes = models.PositiveSmallIntegerField(
         _("format"), choices=SessionFormat, default=SessionFormat.TWO_HOURS
     )
@@ -55,6 +55,24 @@ class Session(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Minutes per step, keyed by Step value; filled from the format's preset.
+    step_budgets = models.JSONField(_("minutage"), default=dict, blank=True)
+    include_retour = models.BooleanField(
+        _("commencer par le retour du client précédent"), default=True
+    )
+    step = models.CharField(max_length=16, choices=Step, blank=True)
+    step_started_at = models.DateTimeField(null=True, blank=True)
+    extra_minutes = models.PositiveSmallIntegerField(default=0)
+    # Bumped by every write that changes what a screen shows; each region carries
+    # it so a late websocket message never overwrites newer state.
+    version = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    expose_title = models.CharField(_("titre"), max_length=140, blank=True)
+    expose_summary = models.TextField(_("la situation"), max_length=4000, blank=True)
+    demand_text = models.CharField(_("Aidez-moi à …"), max_length=500, blank=True)
+    demand_validated_at = models.DateTimeField(null=True, blank=True)
+
     objects = SessionQuerySet.as_manager()
 
     class Meta:
@@ -65,6 +83,30 @@ class Session(models.Model):
 
     def __str__(self):
         return f"{self.group} — {timezone.localtime(self.scheduled_at):%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self.step_budgets:
+            self.step_budgets = budgets_for(self.format_minutes)
+        super().save(*args, **kwargs)
+
+    @property
+    def is_live(self):
+        return self.status == self.Status.LIVE
+
+    @property
+    def is_closed(self):
+        return self.status == self.Status.CLOSED
+
+    @property
+    def step_budget_seconds(self):
+        minutes = self.step_budgets.get(self.step, 0) + self.extra_minutes
+        return minutes * 60
+
+    @property
+    def step_ends_at(self):
+        if not self.step_started_at:
+            return None
+        return self.step_started_at + dt.timedelta(seconds=self.step_budget_seconds)
 
     @property
     def ends_at(self):
@@ -102,3 +144,151 @@ class Participation(models.Model):
 
     def __str__(self):
         return f"{self.user} — {self.get_role_display()}"
+
+
+class Authored(models.Model):
+    """Something a participant wrote during a session."""
+
+    code = models.CharField(max_length=16, unique=True, default=short_code, editable=False)
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="%(class)ss")
+    # Null once the author deleted their account: shown as « ancien membre ».
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        text = getattr(self, "text", "")
+        return f"{self._meta.verbose_name} — {text[:60]}" if text else str(self._meta.verbose_name)
+
+
+class Question(Authored):
+    class Kind(models.TextChoices):
+        FACT = "fact", _("question factuelle")
+        FEELING = "feeling", _("ressenti")
+
+    kind = models.CharField(_("type"), max_length=16, choices=Kind, default=Kind.FACT)
+    text = models.CharField(_("question"), max_length=500)
+    answered = models.BooleanField(default=False)
+    hidden = models.BooleanField(default=False)
+
+    class Meta(Authored.Meta):
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+
+
+class DemandCheck(Authored):
+    """A consultant's answer to the client's demand: understood, or to rephrase."""
+
+    class Verdict(models.TextChoices):
+        UNDERSTOOD = "understood", _("demande comprise")
+        REPHRASE = "rephrase", _("à reformuler")
+
+    verdict = models.CharField(max_length=16, choices=Verdict)
+
+    class Meta(Authored.Meta):
+        verbose_name = _("avis sur la demande")
+        verbose_name_plural = _("avis sur la demande")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "author"], name="demand_check_once")
+        ]
+
+
+class Contribution(Authored):
+    class Kind(models.TextChoices):
+        EXPERIENCE = "experience", _("expérience")
+        SUGGESTION = "suggestion", _("suggestion")
+        MIRROR = "mirror", _("effet miroir")
+
+    class Tag(models.TextChoices):
+        KEEP = "keep", _("je retiens")
+        EXPLORE = "explore", _("à explorer")
+        NOT_NOW = "not_now", _("pas maintenant")
+
+    kind = models.CharField(_("type"), max_length=16, choices=Kind, default=Kind.SUGGESTION)
+    text = models.TextField(_("contribution"), max_length=1000)
+    # Seen by the client alone: the consultants do not learn what was kept.
+    tag = models.CharField(max_length=16, choices=Tag, blank=True)
+
+    class Meta(Authored.Meta):
+        verbose_name = _("contribution")
+        verbose_name_plural = _("contributions")
+
+
+class ActionItem(Authored):
+    class Status(models.TextChoices):
+        TODO = "todo", _("à faire")
+        DOING = "doing", _("en cours")
+        DONE = "done", _("fait")
+        DROPPED = "dropped", _("abandonnée")
+
+    text = models.CharField(_("action"), max_length=300)
+    due_date = models.DateField(_("pour le"), null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status, default=Status.TODO)
+    contribution = models.ForeignKey(
+        Contribution, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"
+    )
+
+    class Meta(Authored.Meta):
+        verbose_name = _("action")
+        verbose_name_plural = _("actions")
+
+
+class Learning(Authored):
+    text = models.TextField(_("ce que j'ai appris"), max_length=1000)
+
+    class Meta(Authored.Meta):
+        verbose_name = _("apprentissage")
+        verbose_name_plural = _("apprentissages")
+
+
+class Feedback(Authored):
+    rating = models.PositiveSmallIntegerField(_("note"))
+    comment = models.CharField(_("commentaire"), max_length=500, blank=True)
+
+    class Meta(Authored.Meta):
+        verbose_name = _("retour sur la séance")
+        verbose_name_plural = _("retours sur la séance")
+        constraints = [
+            models.UniqueConstraint(fields=["session", "author"], name="feedback_once"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_to_5"
+            ),
+        ]
+
+
+class PrivateNote(Authored):
+    """Visible to its author alone: not the facilitator, not the admin."""
+
+    text = models.TextField(_("note"), max_length=2000)
+
+    class Meta(Authored.Meta):
+        verbose_name = _("note privée")
+        verbose_name_plural = _("notes privées")
+
+
+class HandRaise(Authored):
+    """A place in the speaking queue; the facilitator gives the floor, then clears it."""
+
+    speaking = models.BooleanField(default=False)
+
+    class Meta(Authored.Meta):
+        verbose_name = _("main levée")
+        verbose_name_plural = _("mains levées")
+        constraints = [models.UniqueConstraint(fields=["session", "author"], name="hand_once")]
+
+
+class Presence(models.Model):
+    """One open websocket: who is connected right now, across daphne processes."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="presences")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    channel_name = models.CharField(max_length=200, unique=True)
+    connected_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.user_id} @ {self.session_id}"

@@ -1,2 +1,7 @@
-# The live session's consumer is routed here (see the live-session issue).
-websocket_urlpatterns = []
+from django.urls import path
+
+from sessions.consumers import SessionConsumer
+
+websocket_urlpatterns = [
+    path("ws/sessions/<str:code>/", SessionConsumer.as_asgi()),
+]

@@ -1,8 +1,33 @@
 from django.urls import path
 
-from sessions import views
+from sessions.views import live, planning
 
 urlpatterns = [
-    path("groups/<str:code>/sessions/new/", views.session_plan, name="session_plan"),
-    path("s/<str:code>/", views.session_detail, name="session_detail"),
+    path("groups/<str:code>/sessions/new/", planning.session_plan, name="session_plan"),
+    # The short URL the QR code carries.
+    path("s/<str:code>/", live.session_detail, name="session_detail"),
+    path("s/<str:code>/qr.svg", live.session_qr, name="session_qr"),
+    path("s/<str:code>/roles/", live.session_roles, name="session_roles"),
+    path("s/<str:code>/start/", live.session_start, name="session_start"),
+    path("s/<str:code>/step/", live.session_move, name="session_move"),
+    path("s/<str:code>/time/", live.session_add_time, name="session_add_time"),
+    path("s/<str:code>/close/", live.session_close, name="session_close"),
+    path("s/<str:code>/expose/", live.expose_save, name="expose_save"),
+    path("s/<str:code>/questions/", live.question_post, name="question_post"),
+    path("s/<str:code>/questions/<str:item>/", live.question_mark, name="question_mark"),
+    path("s/<str:code>/demand/", live.demand_save, name="demand_save"),
+    path("s/<str:code>/demand/check/", live.demand_check, name="demand_check"),
+    path("s/<str:code>/demand/validate/", live.demand_validate, name="demand_validate"),
+    path("s/<str:code>/contributions/", live.contribution_post, name="contribution_post"),
+    path(
+        "s/<str:code>/contributions/<str:item>/tag/", live.contribution_tag, name="contribution_tag"
+    ),
+    path("s/<str:code>/actions/", live.action_add, name="action_add"),
+    path("s/<str:code>/learnings/", live.learning_post, name="learning_post"),
+    path("s/<str:code>/feedback/", live.feedback_post, name="feedback_post"),
+    path("s/<str:code>/notes/", live.note_post, name="note_post"),
+    path("s/<str:code>/hand/", live.hand_toggle, name="hand_toggle"),
+    path("s/<str:code>/hands/clear/", live.hands_clear, name="hands_clear"),
+    path("s/<str:code>/hands/<str:item>/floor/", live.floor_give, name="floor_give"),
+    path("s/<str:code>/hands/<str:item>/clear/", live.hand_clear, name="hand_clear"),
 ]

@@ -62,7 +62,9 @@ def invitation_accept(request, token):
                 request, _("Bienvenue dans le groupe « %(name)s ».") % {"name": invitation.group}
             )
             return redirect("group_detail", code=invitation.group.code)
-    return render(request, "groups/invitation_accept.html", {"invitation": invitation, "form": form})
+    return render(
+        request, "groups/invitation_accept.html", {"invitation": invitation, "form": form}
+    )
 
 
 @login_required
@@ -76,9 +78,7 @@ def account(request):
 @require_POST
 def calendar_feed_revoke(request):
     # A new token: the old URL stops answering at once.
-    CalendarFeed.objects.update_or_create(
-        user=request.user, defaults={"token": secret_token()}
-    )
+    CalendarFeed.objects.update_or_create(user=request.user, defaults={"token": secret_token()})
     messages.success(
         request,
         _("Nouvelle adresse d'agenda créée : l'ancienne ne fonctionne plus."),

@@ -115,7 +115,9 @@ def invitation_create(request, code):
             link = request.build_absolute_uri(reverse("invitation_accept", args=[invitation.token]))
             if invitation.email:
                 _send_invitation(invitation, link)
-            messages.success(request, _("Invitation créée. Lien à transmettre : %(link)s") % {"link": link})
+            messages.success(
+                request, _("Invitation créée. Lien à transmettre : %(link)s") % {"link": link}
+            )
             return redirect("group_detail", code=group.code)
     return _group_page(request, group, membership, invitation_form=form, status=400)
 

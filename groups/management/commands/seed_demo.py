@@ -92,7 +92,9 @@ class Command(BaseCommand):
                 created_by=facilitator,
             )
 
-        self.stdout.write(self.style.SUCCESS("Données de démonstration prêtes : « Groupe pilote »."))
+        self.stdout.write(
+            self.style.SUCCESS("Données de démonstration prêtes : « Groupe pilote ».")
+        )
         self.stdout.write(f"Comptes de démo (mot de passe commun : {DEMO_PASSWORD}) :")
         self.stdout.write(f"  animatrice : {FACILITATOR[1]}")
         for _name, email in MEMBERS:

@@ -3,12 +3,10 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from groups.access import get_group_for
-from sessions.access import get_session_for
 from sessions.forms import SessionPlanForm
-from sessions.models import Session
 
 
 @login_required
@@ -35,23 +33,4 @@ def session_plan(request, code):
         "sessions/session_plan.html",
         {"group": group, "form": form},
         status=400 if form.errors else 200,
-    )
-
-
-@login_required
-@require_GET
-def session_detail(request, code):
-    session, membership = get_session_for(request, code)
-    participations = session.participations.select_related("user").order_by("role")
-    return render(
-        request,
-        "sessions/session_detail.html",
-        {
-            "session": session,
-            "group": session.group,
-            "membership": membership,
-            "participations": participations,
-            "is_upcoming": session.status != Session.Status.CLOSED
-            and session.scheduled_at >= timezone.now() - Session.LIVE_GRACE,
-        },
     )

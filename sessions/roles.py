@@ -1,0 +1,34 @@
+"""Who someone is in a session: the one rule every view, service and socket asks."""
+
+from sessions.models import Participation, Session
+
+FACILITATOR = Participation.Role.FACILITATOR
+CLIENT = Participation.Role.CLIENT
+CONSULTANT = Participation.Role.CONSULTANT
+AUDIENCES = (FACILITATOR, CLIENT, CONSULTANT)
+
+
+def role_map(session: Session, memberships) -> dict[int, str]:
+    """user id → role, for every member of the session's group.
+
+    Members without a participation are consultants ("the other members
+    present"); until a session facilitator is named, the group's animateur is.
+    """
+    roles = {p.user_id: p.role for p in session.participations.all()}
+    has_facilitator = FACILITATOR in roles.values()
+    result = {}
+    for membership in memberships:
+        role = roles.get(membership.user_id)
+        if role is None:
+            role = FACILITATOR if membership.is_facilitator and not has_facilitator else CONSULTANT
+        result[membership.user_id] = role
+    return result
+
+
+def role_of(session: Session, user) -> str:
+    participation = session.participations.filter(user=user).first()
+    if participation:
+        return participation.role
+    has_facilitator = session.participations.filter(role=FACILITATOR).exists()
+    is_animateur = session.group.memberships.filter(user=user, role="facilitator").exists()
+    return FACILITATOR if is_animateur and not has_facilitator else CONSULTANT

@@ -1,0 +1,300 @@
+"""Every write to a session: check step and role, write in one transaction,
+bump the session's version and broadcast once the transaction has committed.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from groups.models import Topic
+from sessions import broadcast, steps
+from sessions.models import (
+    ActionItem,
+    Contribution,
+    DemandCheck,
+    Feedback,
+    HandRaise,
+    Learning,
+    Participation,
+    Presence,
+    PrivateNote,
+    Question,
+    Session,
+)
+from sessions.roles import CLIENT, CONSULTANT, FACILITATOR, role_of
+from sessions.steps import Step
+
+
+class StepConflict(Exception):
+    """The session is no longer at the step the facilitator's click left."""
+
+
+def _changed(session_id: int) -> None:
+    Session.objects.filter(pk=session_id).update(version=F("version") + 1)
+    transaction.on_commit(lambda: broadcast.session_changed(session_id))
+
+
+def _require(session: Session, user, *allowed_roles: str) -> str:
+    role = role_of(session, user)
+    if role not in allowed_roles:
+        raise PermissionDenied
+    return role
+
+
+def _require_step(session: Session, *allowed_steps: str) -> None:
+    if session.status != Session.Status.LIVE:
+        raise ValidationError(
+            _("La séance n'est pas en cours : rien ne peut y être ajouté."), code="not_live"
+        )
+    if session.step not in allowed_steps:
+        names = ", ".join(str(Step(step).label) for step in allowed_steps)
+        raise ValidationError(
+            _("Ce n'est plus le moment : cela se fait à l'étape %(steps)s.") % {"steps": names},
+            code="wrong_step",
+        )
+
+
+def session_set_roles(*, session, by, facilitator, client, consultants, topic=None, topic_title=""):
+    """Name this session's roles; before the start any member may, then the facilitator."""
+    if session.is_closed:
+        raise ValidationError(_("La séance est terminée."), code="closed")
+    if session.is_live:
+        _require(session, by, FACILITATOR)
+    with transaction.atomic():
+        session.participations.all().delete()
+        Participation.objects.create(session=session, user=facilitator, role=FACILITATOR)
+        Participation.objects.create(session=session, user=client, role=CLIENT)
+        Participation.objects.bulk_create(
+            Participation(session=session, user=user, role=CONSULTANT)
+            for user in consultants
+            if user not in (facilitator, client)
+        )
+        if topic is not None:
+            Topic.objects.filter(pk=topic.pk).update(status=Topic.Status.TAKEN)
+            session.topic = topic
+            session.expose_title = session.expose_title or topic.title
+        elif topic_title:
+            session.expose_title = topic_title
+        session.save(update_fields=["topic", "expose_title"])
+        _changed(session.pk)
+
+
+def session_start(*, session, by, include_retour: bool) -> None:
+    _require(session, by, FACILITATOR)
+    if session.status != Session.Status.PLANNED:
+        raise StepConflict
+    if not session.participations.filter(role=CLIENT).exists():
+        raise ValidationError(_("Choisissez d'abord le client de la séance."), code="no_client")
+    first = Step.RETOUR if include_retour else Step.EXPOSE
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Session.objects.filter(pk=session.pk, status=Session.Status.PLANNED).update(
+            status=Session.Status.LIVE,
+            include_retour=include_retour,
+            step=first,
+            step_started_at=now,
+            started_at=now,
+            extra_minutes=0,
+        )
+        if not moved:
+            raise StepConflict
+        _changed(session.pk)
+
+
+def session_move(*, session, by, from_step: str, forward: bool) -> str:
+    """Move one step; the POST says which step it leaves, so a double click moves once."""
+    _require(session, by, FACILITATOR)
+    if session.status != Session.Status.LIVE or from_step != session.step:
+        raise StepConflict
+    neighbour = steps.following if forward else steps.preceding
+    target = neighbour(from_step, include_retour=session.include_retour)
+    if target is None:
+        raise StepConflict
+    with transaction.atomic():
+        moved = Session.objects.filter(
+            pk=session.pk, status=Session.Status.LIVE, step=from_step
+        ).update(step=target, step_started_at=timezone.now(), extra_minutes=0)
+        if not moved:
+            raise StepConflict
+        _changed(session.pk)
+    return target
+
+
+def session_add_time(*, session, by, minutes: int = 5) -> None:
+    _require(session, by, FACILITATOR)
+    _require_step(session, *steps.ORDER)
+    with transaction.atomic():
+        Session.objects.filter(pk=session.pk).update(extra_minutes=F("extra_minutes") + minutes)
+        _changed(session.pk)
+
+
+def session_close(*, session, by) -> None:
+    _require(session, by, FACILITATOR)
+    _require_step(session, Step.LEARNINGS)
+    with transaction.atomic():
+        closed = Session.objects.filter(pk=session.pk, status=Session.Status.LIVE).update(
+            status=Session.Status.CLOSED, closed_at=timezone.now()
+        )
+        if not closed:
+            raise StepConflict
+        HandRaise.objects.filter(session=session).delete()
+        _changed(session.pk)
+
+
+def expose_save(*, session, by, title: str, summary: str) -> None:
+    _require(session, by, CLIENT, FACILITATOR)
+    _require_step(session, Step.EXPOSE)
+    with transaction.atomic():
+        Session.objects.filter(pk=session.pk).update(expose_title=title, expose_summary=summary)
+        _changed(session.pk)
+
+
+def question_post(*, session, by, kind: str, text: str) -> Question:
+    _require(session, by, CONSULTANT)
+    _require_step(session, Step.CLARIFICATION)
+    with transaction.atomic():
+        question = Question.objects.create(session=session, author=by, kind=kind, text=text)
+        _changed(session.pk)
+    return question
+
+
+def question_mark(*, session, by, question: Question, answered=None, hidden=None) -> None:
+    """The client marks a question answered; the facilitator hides one."""
+    if answered is not None:
+        _require(session, by, CLIENT)
+        question.answered = answered
+    if hidden is not None:
+        _require(session, by, FACILITATOR)
+        question.hidden = hidden
+    _require_step(session, Step.CLARIFICATION)
+    with transaction.atomic():
+        question.save(update_fields=["answered", "hidden"])
+        _changed(session.pk)
+
+
+def demand_save(*, session, by, text: str) -> None:
+    _require(session, by, CLIENT)
+    _require_step(session, Step.DEMAND)
+    if session.demand_validated_at:
+        raise ValidationError(_("La demande a déjà été validée."), code="validated")
+    with transaction.atomic():
+        Session.objects.filter(pk=session.pk).update(demand_text=text)
+        # A new wording asks the consultants again.
+        DemandCheck.objects.filter(session=session).delete()
+        _changed(session.pk)
+
+
+def demand_check(*, session, by, verdict: str) -> None:
+    _require(session, by, CONSULTANT)
+    _require_step(session, Step.DEMAND)
+    if not session.demand_text:
+        raise ValidationError(_("Le client n'a pas encore formulé sa demande."), code="no_demand")
+    with transaction.atomic():
+        DemandCheck.objects.update_or_create(
+            session=session, author=by, defaults={"verdict": verdict}
+        )
+        _changed(session.pk)
+
+
+def demand_validate(*, session, by) -> None:
+    _require(session, by, FACILITATOR)
+    _require_step(session, Step.DEMAND)
+    if not session.demand_text:
+        raise ValidationError(_("Le client n'a pas encore formulé sa demande."), code="no_demand")
+    with transaction.atomic():
+        Session.objects.filter(pk=session.pk).update(demand_validated_at=timezone.now())
+        _changed(session.pk)
+
+
+def contribution_post(*, session, by, kind: str, text: str) -> Contribution:
+    _require(session, by, CONSULTANT)
+    _require_step(session, Step.CONTRIBUTIONS)
+    with transaction.atomic():
+        contribution = Contribution.objects.create(session=session, author=by, kind=kind, text=text)
+        _changed(session.pk)
+    return contribution
+
+
+def contribution_tag(*, session, by, contribution: Contribution, tag: str) -> None:
+    _require(session, by, CLIENT)
+    _require_step(session, Step.CONTRIBUTIONS, Step.ACTION_PLAN)
+    with transaction.atomic():
+        contribution.tag = tag
+        contribution.save(update_fields=["tag"])
+        _changed(session.pk)
+
+
+def action_add(*, session, by, text: str, due_date=None, contribution=None) -> ActionItem:
+    _require(session, by, CLIENT)
+    _require_step(session, Step.ACTION_PLAN)
+    with transaction.atomic():
+        action = ActionItem.objects.create(
+            session=session, author=by, text=text, due_date=due_date, contribution=contribution
+        )
+        _changed(session.pk)
+    return action
+
+
+def learning_post(*, session, by, text: str) -> Learning:
+    _require(session, by, FACILITATOR, CLIENT, CONSULTANT)
+    _require_step(session, Step.LEARNINGS)
+    with transaction.atomic():
+        learning = Learning.objects.create(session=session, author=by, text=text)
+        _changed(session.pk)
+    return learning
+
+
+def feedback_post(*, session, by, rating: int, comment: str) -> None:
+    _require(session, by, FACILITATOR, CLIENT, CONSULTANT)
+    _require_step(session, Step.LEARNINGS)
+    with transaction.atomic():
+        Feedback.objects.update_or_create(
+            session=session, author=by, defaults={"rating": rating, "comment": comment}
+        )
+        _changed(session.pk)
+
+
+def note_post(*, session, by, text: str) -> PrivateNote:
+    # Private: nobody else's screen changes, so nothing is broadcast.
+    return PrivateNote.objects.create(session=session, author=by, text=text)
+
+
+def hand_toggle(*, session, by) -> None:
+    _require_step(session, *steps.ORDER)
+    with transaction.atomic():
+        deleted, _rows = HandRaise.objects.filter(session=session, author=by).delete()
+        if not deleted:
+            HandRaise.objects.get_or_create(session=session, author=by)
+        _changed(session.pk)
+
+
+def floor_give(*, session, by, hand: HandRaise) -> None:
+    _require(session, by, FACILITATOR)
+    with transaction.atomic():
+        HandRaise.objects.filter(session=session).update(speaking=False)
+        HandRaise.objects.filter(pk=hand.pk).update(speaking=True)
+        _changed(session.pk)
+
+
+def hand_clear(*, session, by, hand: HandRaise | None = None) -> None:
+    """The facilitator clears one hand, or the whole queue."""
+    _require(session, by, FACILITATOR)
+    with transaction.atomic():
+        hands = HandRaise.objects.filter(session=session)
+        (hands.filter(pk=hand.pk) if hand else hands).delete()
+        _changed(session.pk)
+
+
+def presence_join(*, session_id: int, user, channel_name: str) -> None:
+    # The one write a socket makes: presence exists only while it is open.
+    with transaction.atomic():
+        Presence.objects.create(session_id=session_id, user=user, channel_name=channel_name)
+        _changed(session_id)
+
+
+def presence_leave(*, session_id: int, channel_name: str) -> None:
+    with transaction.atomic():
+        Presence.objects.filter(channel_name=channel_name).delete()
+        _changed(session_id)

@@ -1,0 +1,275 @@
+"""The session page and every action taken in it.
+
+Each POST goes through `_handle`: validate the form, call one service, answer
+with the regions for the poster's audience (htmx) or a redirect (no JS). Other
+screens get the same regions from the broadcast the service registered.
+"""
+
+import segno
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from sessions import forms, services
+from sessions.access import get_session_for
+from sessions.models import Question
+from sessions.roles import FACILITATOR
+from sessions.services import StepConflict
+from sessions.state import context_for, load_state, render_regions
+
+
+def _page_context(request, session, role, *, bound=None, flash=None):
+    state = load_state(session.pk)
+    context = context_for(state, role)
+    context.update(
+        bound=bound or {},
+        flash=flash,
+        notes=session.privatenotes.filter(author=request.user),
+        note_form=(bound or {}).get("note") or forms.NoteForm(),
+        join_url=request.build_absolute_uri(reverse("session_detail", args=[session.code])),
+    )
+    can_set_roles = not session.is_closed and (not session.is_live or role == FACILITATOR)
+    if can_set_roles:
+        context["roles_form"] = (bound or {}).get("roles") or _roles_form(session, state)
+    return context
+
+
+def _roles_form(session, state):
+    people = {p["role"]: p["user"] for p in state.people}
+    consultants = [p["user"] for p in state.people if p["role"] == "consultant"]
+    return forms.RolesForm(
+        group=session.group,
+        initial={
+            "facilitator": people.get("facilitator"),
+            "client": people.get("client"),
+            "topic": session.topic.code if session.topic else None,
+            "consultants": consultants,
+        },
+    )
+
+
+@login_required
+@require_GET
+def session_detail(request, code):
+    session, role = get_session_for(request, code)
+    if session.is_closed:
+        state = load_state(session.pk)
+        return render(request, "sessions/summary.html", context_for(state, role))
+    return render(request, "sessions/live.html", _page_context(request, session, role))
+
+
+def _respond(request, session, role, *, bound=None, flash=None, status=200):
+    if request.htmx:
+        # The poster's own screen is answered at once, whatever the socket does;
+        # `force_composer` clears the form they just sent (see static/js/live.js).
+        html = render_regions(
+            load_state(session.pk),
+            role,
+            request,
+            bound=bound or {},
+            flash=flash,
+            force_composer=True,
+        )
+        return HttpResponse(html, status=status)
+    if status == 200:
+        return redirect("session_detail", code=session.code)
+    if flash:
+        messages.error(request, flash["message"])
+    context = _page_context(request, session, role, bound=bound, flash=flash)
+    return render(request, "sessions/live.html", context, status=status)
+
+
+def _handle(request, code, name, form_class, action):
+    """Validate `form_class`, run `action(session, data)`, answer per DESIGN.md's flow."""
+    session, role = get_session_for(request, code)
+    form = form_class(request.POST) if form_class else None
+    if form is not None and not form.is_valid():
+        return _respond(request, session, role, bound={name: form}, status=400)
+    try:
+        action(session, form.cleaned_data if form is not None else {})
+    except StepConflict:
+        session.refresh_from_db()
+        flash = {"message": _("La séance a déjà changé d'étape : voici où elle en est.")}
+        return _respond(request, session, role, flash=flash, status=409)
+    except ValidationError as error:
+        text = form.data.get("text", "") if form is not None else ""
+        flash = {"message": error.messages[0], "text": text}
+        return _respond(request, session, role, bound={name: form}, flash=flash, status=400)
+    session.refresh_from_db()
+    return _respond(request, session, role)
+
+
+def _action(name, form_class, service, **fixed):
+    """A POST view that feeds the form's data to `service` (see `_handle`)."""
+
+    @login_required
+    @require_POST
+    def view(request, code):
+        def run(session, data):
+            service(session=session, by=request.user, **fixed, **data)
+
+        return _handle(request, code, name, form_class, run)
+
+    view.__name__ = name
+    return view
+
+
+session_add_time = _action("time", None, services.session_add_time)
+session_close = _action("close", None, services.session_close)
+expose_save = _action("expose", forms.ExposeForm, services.expose_save)
+question_post = _action("question", forms.QuestionForm, services.question_post)
+demand_save = _action("demand", forms.DemandForm, services.demand_save)
+demand_check = _action("demand_check", forms.DemandCheckForm, services.demand_check)
+demand_validate = _action("demand_validate", None, services.demand_validate)
+contribution_post = _action("contribution", forms.ContributionForm, services.contribution_post)
+learning_post = _action("learning", forms.LearningForm, services.learning_post)
+feedback_post = _action("feedback", forms.FeedbackForm, services.feedback_post)
+hand_toggle = _action("hand", None, services.hand_toggle)
+hands_clear = _action("hands_clear", None, services.hand_clear)
+
+
+@login_required
+@require_POST
+def session_start(request, code):
+    include_retour = request.POST.get("include_retour") == "on"
+    return _handle(
+        request,
+        code,
+        "start",
+        None,
+        lambda session, _data: services.session_start(
+            session=session, by=request.user, include_retour=include_retour
+        ),
+    )
+
+
+@login_required
+@require_POST
+def session_move(request, code):
+    forward = request.POST.get("direction") != "previous"
+    from_step = request.POST.get("from_step", "")
+    return _handle(
+        request,
+        code,
+        "move",
+        None,
+        lambda session, _data: services.session_move(
+            session=session, by=request.user, from_step=from_step, forward=forward
+        ),
+    )
+
+
+@login_required
+@require_POST
+def session_roles(request, code):
+    session, role = get_session_for(request, code)
+    form = forms.RolesForm(request.POST, group=session.group)
+    if not form.is_valid():
+        return _respond(request, session, role, bound={"roles": form}, status=400)
+    try:
+        services.session_set_roles(session=session, by=request.user, **form.cleaned_data)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return _respond(request, session, role, bound={"roles": form}, status=400)
+    messages.success(request, _("Rôles enregistrés."))
+    return redirect("session_detail", code=session.code)
+
+
+@login_required
+@require_POST
+def action_add(request, code):
+    def run(session, data):
+        contribution = None
+        if request.POST.get("contribution"):
+            contribution = get_object_or_404(
+                session.contributions, code=request.POST["contribution"]
+            )
+        services.action_add(session=session, by=request.user, contribution=contribution, **data)
+
+    return _handle(request, code, "action", forms.ActionForm, run)
+
+
+def _object_action(name, model_attr, form_class, service, field):
+    """A POST view about one object of the session, found by its code."""
+
+    @login_required
+    @require_POST
+    def view(request, code, item):
+        def run(session, data):
+            target = get_object_or_404(getattr(session, model_attr), code=item)
+            service(session=session, by=request.user, **{field: target}, **data)
+
+        return _handle(request, code, name, form_class, run)
+
+    view.__name__ = name
+    return view
+
+
+contribution_tag = _object_action(
+    "tag", "contributions", forms.TagForm, services.contribution_tag, "contribution"
+)
+floor_give = _object_action("floor", "handraises", None, services.floor_give, "hand")
+hand_clear = _object_action("hand_clear", "handraises", None, services.hand_clear, "hand")
+
+
+@login_required
+@require_POST
+def question_mark(request, code, item):
+    session, _role = get_session_for(request, code)
+    question = get_object_or_404(Question.objects.filter(session=session), code=item)
+    flag = request.POST.get("flag")
+    value = request.POST.get("value") == "on"
+    kwargs = {"answered": value} if flag == "answered" else {"hidden": value}
+    return _handle(
+        request,
+        code,
+        "question_mark",
+        None,
+        lambda s, _d: services.question_mark(
+            session=s, by=request.user, question=question, **kwargs
+        ),
+    )
+
+
+@login_required
+@require_POST
+def note_post(request, code):
+    session, role = get_session_for(request, code)
+    form = forms.NoteForm(request.POST)
+    if form.is_valid():
+        services.note_post(session=session, by=request.user, text=form.cleaned_data["text"])
+        form = forms.NoteForm()
+    context = {
+        "session": session,
+        "notes": session.privatenotes.filter(author=request.user),
+        "note_form": form,
+    }
+    if request.htmx:
+        return render(
+            request, "sessions/live.html#notes", context, status=400 if form.errors else 200
+        )
+    if form.errors:
+        return render(
+            request,
+            "sessions/live.html",
+            _page_context(request, session, role, bound={"note": form}),
+            status=400,
+        )
+    return redirect("session_detail", code=session.code)
+
+
+@login_required
+@require_GET
+def session_qr(request, code):
+    """The join panel's QR code: the session's short URL, as SVG."""
+    session, _role = get_session_for(request, code)
+    url = request.build_absolute_uri(reverse("session_detail", args=[session.code]))
+    qr = segno.make(url, error="m")
+    response = HttpResponse(content_type="image/svg+xml")
+    qr.save(response, kind="svg", scale=8, border=2)
+    return response
