@@ -25,13 +25,21 @@
   });
 
   // A form replaced by a broadcast before its own POST answered is detached:
-  // htmx would look for the answer's regions inside the detached form and find
-  // none. Swap the answer's regions against the whole document instead.
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var elt = event.detail.elt;
-    if (elt && !elt.isConnected && event.detail.shouldSwap) {
+  // htmx would look for the answer's regions inside the detached form, and its
+  // events no longer bubble to the document. So each form listens on itself and
+  // swaps the answer's regions against the whole document instead.
+  function swapIntoDocument(event) {
+    var elt = event.currentTarget;
+    if (!elt.isConnected && event.detail.shouldSwap) {
       event.detail.shouldSwap = false;
       htmx.swap(document.body, event.detail.serverResponse, { swapStyle: "none" });
+    }
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt.hasAttribute("data-detach-safe")) {
+      elt.setAttribute("data-detach-safe", "");
+      elt.addEventListener("htmx:beforeSwap", swapIntoDocument);
     }
   });
 
