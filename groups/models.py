@@ -165,10 +165,15 @@ class Group(models.Model):
     def next_meeting_start(self, after: dt.datetime | None = None) -> dt.datetime:
         """The start of the next meeting the cadence gives, in the current time zone."""
         after = timezone.localtime(after)
-        day = cadence.next_meeting_date(
-            week=self.cadence_week, weekday=self.cadence_weekday, after=after.date()
-        )
-        return timezone.make_aware(dt.datetime.combine(day, self.cadence_time))
+        # From the day before, so that on a meeting day this evening's meeting counts.
+        day = after.date() - dt.timedelta(days=1)
+        while True:
+            day = cadence.next_meeting_date(
+                week=self.cadence_week, weekday=self.cadence_weekday, after=day
+            )
+            start = timezone.make_aware(dt.datetime.combine(day, self.cadence_time))
+            if start > after:
+                return start
 
 
 class MembershipQuerySet(models.QuerySet):

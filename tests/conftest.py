@@ -26,6 +26,13 @@ def add_member(group: Group, user: User, role: str = Membership.Role.MEMBER) -> 
     )
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # PBKDF2 at full strength costs about 0.25 s a user and the role fixtures
+    # make seven: a fast hasher keeps the suite quick. Never in settings.py.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def facilitator(db):
     return make_user("Fanny Animatrice")

@@ -17,7 +17,9 @@ def calendar_feed(request, token):
     Titles carry the group's name only, never the client or the topic: a
     calendar is often shared or synced to places the group does not control.
     """
-    feed = get_object_or_404(CalendarFeed.objects.select_related("user"), token=token)
+    feed = get_object_or_404(
+        CalendarFeed.objects.select_related("user"), token=token, user__is_active=True
+    )
     sessions = (
         Session.objects.filter(group__memberships__user=feed.user)
         .select_related("group")

@@ -31,3 +31,15 @@ def test_next_meeting_crosses_the_year():
     assert next_meeting_date(week=2, weekday=TUESDAY, after=dt.date(2026, 12, 20)) == dt.date(
         2027, 1, 12
     )
+
+
+def test_on_a_meeting_day_the_evening_meeting_is_proposed(settings):
+    import zoneinfo
+
+    from groups.models import Group
+
+    group = Group(cadence_week=2, cadence_weekday=TUESDAY, cadence_time=dt.time(18, 0))
+    morning = dt.datetime(2026, 11, 10, 10, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Paris"))
+    evening = group.next_meeting_start(after=morning)
+    assert evening == dt.datetime(2026, 11, 10, 18, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Paris"))
+    assert group.next_meeting_start(after=evening).date() == dt.date(2026, 12, 8)
