@@ -89,7 +89,8 @@ class JoinForm(CharterForm):
         label=_("Mot de passe"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
+        # Plain text: form.html escapes every help text.
+        help_text=" ".join(password_validation.password_validators_help_texts()),
     )
     password2 = forms.CharField(
         label=_("Mot de passe (confirmation)"),

@@ -1,4 +1,5 @@
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -74,7 +75,11 @@ class TagForm(forms.Form):
 class ActionForm(forms.Form):
     text = forms.CharField(label=_("Action"), max_length=300)
     due_date = forms.DateField(
-        label=_("Pour le"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Pour le"),
+        required=False,
+        # A date input shows ISO dates only: the French format (14/05/2031)
+        # would be dropped by the browser, and the default due date with it.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
 
@@ -119,12 +124,20 @@ class RolesForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, group, **kwargs):
+    def __init__(self, *args, session, previous_client=None, **kwargs):
         super().__init__(*args, **kwargs)
+        group = session.group
         members = User.objects.filter(memberships__group=group).order_by("full_name")
         for name in ("facilitator", "client", "consultants"):
             self.fields[name].queryset = members
-        self.fields["topic"].queryset = group.topics.filter(status=Topic.Status.OPEN)
+        # Open topics, and the one this session already took.
+        self.fields["topic"].queryset = group.topics.filter(
+            Q(status=Topic.Status.OPEN) | Q(pk=session.topic_id)
+        )
+        if previous_client is not None:
+            self.fields["facilitator"].help_text = _(
+                "Suggestion : %(name)s, client de la séance précédente, anime celle-ci."
+            ) % {"name": previous_client}
 
     def clean(self):
         cleaned = super().clean()

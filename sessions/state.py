@@ -87,8 +87,9 @@ def load_state(session_id: int) -> LiveState:
     return state
 
 
-def previous_actions(session: Session) -> list:
-    previous = (
+def previous_session(session: Session) -> Session | None:
+    """The group's last closed session before this one."""
+    return (
         Session.objects.filter(
             group_id=session.group_id,
             status=Session.Status.CLOSED,
@@ -97,6 +98,10 @@ def previous_actions(session: Session) -> list:
         .order_by("-scheduled_at")
         .first()
     )
+
+
+def previous_actions(session: Session) -> list:
+    previous = previous_session(session)
     if previous is None:
         return []
     return list(ActionItem.objects.filter(session=previous).select_related("author"))

@@ -20,12 +20,14 @@ from sessions.access import get_session_for
 from sessions.models import Question
 from sessions.roles import FACILITATOR
 from sessions.services import StepConflict
-from sessions.state import context_for, load_state, render_regions
+from sessions.state import context_for, load_state, previous_session, render_regions
 
 
 def _page_context(request, session, role, *, bound=None, flash=None):
     state = load_state(session.pk)
-    context = context_for(state, role)
+    # The bound form goes back in the composer: its errors show and the typed
+    # text is kept, as in the htmx answer.
+    context = context_for(state, role, bound=bound)
     context.update(
         bound=bound or {},
         flash=flash,
@@ -42,8 +44,15 @@ def _page_context(request, session, role, *, bound=None, flash=None):
 def _roles_form(session, state):
     people = {p["role"]: p["user"] for p in state.people}
     consultants = [p["user"] for p in state.people if p["role"] == "consultant"]
+    previous = previous_session(session)
+    previous_client = (
+        previous.participations.filter(role="client").select_related("user").first()
+        if previous
+        else None
+    )
     return forms.RolesForm(
-        group=session.group,
+        session=session,
+        previous_client=previous_client.user if previous_client else None,
         initial={
             "facilitator": people.get("facilitator"),
             "client": people.get("client"),
@@ -168,7 +177,7 @@ def session_move(request, code):
 @require_POST
 def session_roles(request, code):
     session, role = get_session_for(request, code)
-    form = forms.RolesForm(request.POST, group=session.group)
+    form = forms.RolesForm(request.POST, session=session)
     if not form.is_valid():
         return _respond(request, session, role, bound={"roles": form}, status=400)
     try:
