@@ -51,7 +51,7 @@ def _require_step(session: Session, *allowed_steps: str) -> None:
     if session.step not in allowed_steps:
         names = ", ".join(str(Step(step).label) for step in allowed_steps)
         raise ValidationError(
-            _("Ce n'est plus le moment : cela se fait à l'étape %(steps)s.") % {"steps": names},
+            _("Ce n'est pas le moment : cela se fait à l'étape %(steps)s.") % {"steps": names},
             code="wrong_step",
         )
 
@@ -111,7 +111,12 @@ def session_move(*, session, by, from_step: str, forward: bool) -> str:
     neighbour = steps.following if forward else steps.preceding
     target = neighbour(from_step, include_retour=session.include_retour)
     if target is None:
-        raise StepConflict
+        message = (
+            _("C'est la dernière étape : il reste à clore la séance.")
+            if forward
+            else _("C'est la première étape.")
+        )
+        raise ValidationError(message, code="no_step")
     with transaction.atomic():
         moved = Session.objects.filter(
             pk=session.pk, status=Session.Status.LIVE, step=from_step
@@ -258,6 +263,9 @@ def feedback_post(*, session, by, rating: int, comment: str) -> None:
 
 def note_post(*, session, by, text: str) -> PrivateNote:
     # Private: nobody else's screen changes, so nothing is broadcast.
+    if session.is_closed:
+        # Between sessions, notes go to the carnet de bord, not to a closed session.
+        raise ValidationError(_("La séance est terminée."), code="closed")
     return PrivateNote.objects.create(session=session, author=by, text=text)
 
 

@@ -251,8 +251,12 @@ def note_post(request, code):
     session, role = get_session_for(request, code)
     form = forms.NoteForm(request.POST)
     if form.is_valid():
-        services.note_post(session=session, by=request.user, text=form.cleaned_data["text"])
-        form = forms.NoteForm()
+        try:
+            services.note_post(session=session, by=request.user, text=form.cleaned_data["text"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            form = forms.NoteForm()
     context = {
         "session": session,
         "notes": session.privatenotes.filter(author=request.user),

@@ -1,0 +1,384 @@
+"""The live session's socket, through the whole ASGI stack (origin check,
+auth from the session cookie, routing): who may listen, and what they hear.
+"""
+
+import asyncio
+import importlib
+
+import pytest
+import pytest_asyncio
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+import codev.asgi
+from sessions import services
+from sessions.models import Contribution, Presence, Session
+from sessions.steps import Step
+
+pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+
+ORIGIN = b"http://testserver"
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def empty_channel_layer():
+    # The in-memory layer outlives a test; start each one with no groups.
+    await get_channel_layer().flush()
+    yield
+    await get_channel_layer().flush()
+
+
+@pytest.fixture(autouse=True)
+def asgi_application(settings):
+    """codev.asgi.application, built under the test settings.
+
+    AllowedHostsOriginValidator copies ALLOWED_HOSTS when codev.asgi is first
+    imported, before pytest-django adds "testserver": import it again here.
+    """
+    settings.ALLOWED_HOSTS = ["testserver"]
+    return importlib.reload(codev.asgi).application
+
+
+@database_sync_to_async
+def session_cookie(user):
+    client = Client()
+    client.force_login(user)
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+async def open_socket(session, user=None, *, origin=ORIGIN):
+    headers = [(b"origin", origin), (b"host", b"testserver")]
+    if user is not None:
+        cookie = f"{settings.SESSION_COOKIE_NAME}={await session_cookie(user)}"
+        headers.append((b"cookie", cookie.encode()))
+    communicator = WebsocketCommunicator(
+        codev.asgi.application, f"/ws/sessions/{session.code}/", headers=headers
+    )
+    connected, _subprotocol = await communicator.connect()
+    return communicator, connected
+
+
+async def receive_until(communicator, needle, timeout=3):
+    """The first message that contains `needle`; earlier ones (presence) are skipped."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    seen = []
+    while loop.time() < deadline:
+        try:
+            message = await communicator.receive_from(timeout=deadline - loop.time())
+        except TimeoutError:
+            break
+        if needle in message:
+            return message
+        seen.append(message)
+    raise AssertionError(f"{needle!r} never came; {len(seen)} other messages")
+
+
+async def drain(communicator):
+    """Swallow what is already on its way (the join broadcast) and wait for quiet."""
+    while not await communicator.receive_nothing(timeout=0.3):
+        await communicator.receive_from()
+
+
+@database_sync_to_async
+def go_live(session, step):
+    now = timezone.now()
+    Session.objects.filter(pk=session.pk).update(
+        status=Session.Status.LIVE,
+        step=step,
+        include_retour=False,
+        step_started_at=now,
+        started_at=now,
+    )
+    session.refresh_from_db()
+
+
+@database_sync_to_async
+def presences(session):
+    return sorted(Presence.objects.filter(session=session).values_list("user_id", flat=True))
+
+
+@database_sync_to_async
+def post_as(user, url_name, session, data):
+    client = Client()
+    client.force_login(user)
+    return client.post(reverse(url_name, args=[session.code]), data).status_code
+
+
+# Who may listen
+
+
+async def test_anonymous_socket_is_refused(planned_session):
+    communicator, connected = await open_socket(planned_session)
+
+    assert connected is False
+    assert await communicator.receive_nothing()
+    assert await presences(planned_session) == []
+    await communicator.disconnect()
+
+
+async def test_stranger_socket_is_refused(planned_session, outsider):
+    communicator, connected = await open_socket(planned_session, outsider)
+
+    assert connected is False
+    assert await communicator.receive_nothing()
+    assert await presences(planned_session) == []
+    await communicator.disconnect()
+
+
+async def test_unknown_session_socket_is_refused(member):
+    unknown = Session(code="inconnu")
+
+    communicator, connected = await open_socket(unknown, member)
+
+    assert connected is False
+    await communicator.disconnect()
+
+
+async def test_socket_from_another_origin_is_refused(planned_session, member):
+    communicator, connected = await open_socket(
+        planned_session, member, origin=b"http://evil.example"
+    )
+
+    assert connected is False
+    assert await communicator.receive_nothing()
+    assert await presences(planned_session) == []
+    await communicator.disconnect()
+
+
+async def test_refused_stranger_hears_nothing_when_the_session_moves(
+    planned_session, outsider, facilitator
+):
+    await go_live(planned_session, Step.EXPOSE)
+    communicator, connected = await open_socket(planned_session, outsider)
+    assert connected is False
+
+    await post_as(facilitator, "session_move", planned_session, {"from_step": Step.EXPOSE})
+
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
+
+
+# What a member hears
+
+
+@pytest.mark.parametrize("who", ["facilitator", "client_user", "member"])
+async def test_member_receives_the_full_state_on_connect(request, planned_session, who):
+    await go_live(planned_session, Step.CLARIFICATION)
+    user = request.getfixturevalue(who)
+
+    communicator, connected = await open_socket(planned_session, user)
+
+    assert connected is True
+    first = await communicator.receive_from()
+    for region in [
+        "live-header",
+        "live-flash",
+        "live-controls",
+        "live-composer",
+        "live-board",
+        "live-queue",
+        "live-presence",
+    ]:
+        assert f'id="{region}"' in first, region
+    assert '<span class="step-number">2</span> Clarification' in first
+    await communicator.disconnect()
+
+
+async def test_full_state_on_connect_is_rendered_for_the_members_role(
+    planned_session, facilitator, member
+):
+    await go_live(planned_session, Step.CLARIFICATION)
+
+    facilitator_socket, _ = await open_socket(planned_session, facilitator)
+    member_socket, _ = await open_socket(planned_session, member)
+
+    assert "Étape suivante" in await facilitator_socket.receive_from()
+    member_state = await member_socket.receive_from()
+    assert "Étape suivante" not in member_state
+    assert "Poser la question" in member_state
+    await facilitator_socket.disconnect()
+    await member_socket.disconnect()
+
+
+async def test_member_hears_the_new_step_after_the_facilitators_post(
+    planned_session, facilitator, member
+):
+    await go_live(planned_session, Step.CLARIFICATION)
+    communicator, _ = await open_socket(planned_session, member)
+    await receive_until(communicator, "Clarification")
+    await drain(communicator)
+
+    status = await post_as(
+        facilitator, "session_move", planned_session, {"from_step": Step.CLARIFICATION}
+    )
+
+    assert status == 302
+    pushed = await receive_until(communicator, '<span class="step-number">3</span> Demande')
+    assert 'id="live-board"' in pushed
+    assert 'data-version="' in pushed
+    await communicator.disconnect()
+
+
+async def test_member_hears_a_step_moved_through_the_service(
+    planned_session, facilitator, client_user
+):
+    await go_live(planned_session, Step.EXPOSE)
+    communicator, _ = await open_socket(planned_session, client_user)
+    await drain(communicator)
+
+    await database_sync_to_async(services.session_move)(
+        session=planned_session, by=facilitator, from_step=Step.EXPOSE, forward=True
+    )
+
+    pushed = await receive_until(communicator, "Clarification")
+    assert "vous êtes le client" in pushed
+    await communicator.disconnect()
+
+
+async def test_a_session_start_reaches_a_waiting_member(planned_session, facilitator, member):
+    communicator, _ = await open_socket(planned_session, member)
+    assert "La séance va commencer" in await communicator.receive_from()
+    await drain(communicator)
+
+    await post_as(facilitator, "session_start", planned_session, {})
+
+    await receive_until(communicator, '<span class="step-number">1</span> Exposé')
+    await communicator.disconnect()
+
+
+async def test_consultant_socket_gets_no_tag_buttons_and_client_socket_does(
+    planned_session, member, client_user, facilitator
+):
+    await go_live(planned_session, Step.CONTRIBUTIONS)
+    await database_sync_to_async(Contribution.objects.create)(
+        session=planned_session, author=member, text="Essayez le tête-à-tête"
+    )
+    consultant_socket, _ = await open_socket(planned_session, member)
+    client_socket, _ = await open_socket(planned_session, client_user)
+    facilitator_socket, _ = await open_socket(planned_session, facilitator)
+    for socket in [consultant_socket, client_socket, facilitator_socket]:
+        await drain(socket)
+
+    await post_as(member, "contribution_post", planned_session, {"kind": "mirror", "text": "Moi"})
+
+    client_push = await receive_until(client_socket, "Moi")
+    assert 'name="tag" value="keep"' in client_push
+    assert "je retiens" in client_push
+    for socket in [consultant_socket, facilitator_socket]:
+        push = await receive_until(socket, "Moi")
+        assert "Essayez le tête-à-tête" in push
+        assert 'name="tag"' not in push
+        assert "je retiens" not in push
+    for socket in [consultant_socket, client_socket, facilitator_socket]:
+        await socket.disconnect()
+
+
+async def test_a_tag_reaches_the_client_alone(planned_session, member, client_user):
+    await go_live(planned_session, Step.CONTRIBUTIONS)
+    card = await database_sync_to_async(Contribution.objects.create)(
+        session=planned_session, author=member, text="Essayez"
+    )
+    consultant_socket, _ = await open_socket(planned_session, member)
+    client_socket, _ = await open_socket(planned_session, client_user)
+    await drain(consultant_socket)
+    await drain(client_socket)
+
+    await database_sync_to_async(services.contribution_tag)(
+        session=planned_session, by=client_user, contribution=card, tag="keep"
+    )
+
+    assert "tag-keep" in await receive_until(client_socket, "Essayez")
+    assert "tag-keep" not in await receive_until(consultant_socket, "Essayez")
+    await consultant_socket.disconnect()
+    await client_socket.disconnect()
+
+
+async def test_a_socket_on_another_session_hears_nothing(
+    planned_session, group, facilitator, member
+):
+    await go_live(planned_session, Step.EXPOSE)
+    other = await database_sync_to_async(Session.objects.create)(
+        group=group, scheduled_at=timezone.now(), created_by=facilitator
+    )
+    communicator, connected = await open_socket(other, member)
+    assert connected is True
+    await drain(communicator)
+
+    await post_as(facilitator, "session_move", planned_session, {"from_step": Step.EXPOSE})
+
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
+
+
+async def test_anything_sent_up_the_socket_changes_nothing(planned_session, member):
+    await go_live(planned_session, Step.EXPOSE)
+    communicator, _ = await open_socket(planned_session, member)
+    await drain(communicator)
+
+    await communicator.send_to(text_data='{"step": "learnings"}')
+
+    assert await communicator.receive_nothing(timeout=0.3)
+    step = await database_sync_to_async(
+        lambda: Session.objects.values_list("step", flat=True).get(pk=planned_session.pk)
+    )()
+    assert step == Step.EXPOSE
+    await communicator.disconnect()
+
+
+# Presence
+
+
+async def test_connecting_marks_the_member_present_and_leaving_removes_it(planned_session, member):
+    communicator, _ = await open_socket(planned_session, member)
+    await communicator.receive_from()
+
+    assert await presences(planned_session) == [member.pk]
+
+    await communicator.disconnect()
+
+    assert await presences(planned_session) == []
+
+
+async def test_two_phones_of_one_member_count_separately(planned_session, member):
+    phone, _ = await open_socket(planned_session, member)
+    laptop, _ = await open_socket(planned_session, member)
+
+    assert await presences(planned_session) == [member.pk, member.pk]
+
+    await phone.disconnect()
+    assert await presences(planned_session) == [member.pk]
+    await laptop.disconnect()
+    assert await presences(planned_session) == []
+
+
+async def test_others_see_a_member_connect_and_leave(planned_session, facilitator, member):
+    watcher, _ = await open_socket(planned_session, facilitator)
+    await drain(watcher)
+
+    arriving, _ = await open_socket(planned_session, member)
+    pushed = await receive_until(
+        watcher, 'Bruno Un <span class="muted small">· consultant · connecté'
+    )
+    assert 'id="live-presence"' in pushed
+
+    await arriving.disconnect()
+    left = await receive_until(watcher, 'id="live-presence"')
+    assert "consultant · connecté" not in left
+    await watcher.disconnect()
+
+
+async def test_presence_bumps_the_version(planned_session, member):
+    communicator, _ = await open_socket(planned_session, member)
+    await communicator.receive_from()
+    await communicator.disconnect()
+
+    version = await database_sync_to_async(
+        lambda: Session.objects.values_list("version", flat=True).get(pk=planned_session.pk)
+    )()
+    assert version == 2

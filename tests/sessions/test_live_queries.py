@@ -1,0 +1,176 @@
+"""The session page and the broadcast cost a fixed number of queries, however
+much the session holds: a long contributions round must not slow every phone.
+"""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from sessions import broadcast
+from sessions.models import (
+    ActionItem,
+    Contribution,
+    DemandCheck,
+    HandRaise,
+    Learning,
+    PrivateNote,
+    Question,
+    Session,
+)
+from sessions.steps import Step
+
+# Measured (SQLite), the same for 5 and for 50 of everything. The facilitator's
+# page also renders the roles form; the retour step reads the previous plan and
+# the client's action plan looks up the next session's date (one query each).
+# The broadcast reads the state once and renders the three audiences from it.
+PAGE_QUERIES = {"facilitator": 23, "client_user": 18, "member": 18}
+SUMMARY_QUERIES = 16
+BROADCAST_QUERIES = 12
+
+
+def fill(session, *, size, consultants, client_user, group):
+    """`size` contributions (half kept), and as much of everything else."""
+    now = timezone.now()
+    Session.objects.filter(pk=session.pk).update(
+        status=Session.Status.LIVE,
+        include_retour=True,
+        step_started_at=now,
+        started_at=now,
+        demand_text="dire non",
+        demand_validated_at=now,
+    )
+    Contribution.objects.bulk_create(
+        Contribution(
+            session=session,
+            author=consultants[i % len(consultants)],
+            kind=Contribution.Kind.values[i % 3],
+            text=f"Contribution {i}",
+            tag="keep" if i % 2 else "",
+        )
+        for i in range(size)
+    )
+    Question.objects.bulk_create(
+        Question(session=session, author=consultants[i % len(consultants)], text=f"Question {i}")
+        for i in range(size)
+    )
+    contributions = list(Contribution.objects.filter(session=session))
+    ActionItem.objects.bulk_create(
+        ActionItem(
+            session=session,
+            author=client_user,
+            text=f"Action {i}",
+            due_date=dt.date(2031, 1, 1),
+            contribution=contributions[i],
+        )
+        for i in range(size)
+    )
+    Learning.objects.bulk_create(
+        Learning(session=session, author=consultants[i % len(consultants)], text=f"Appris {i}")
+        for i in range(size)
+    )
+    PrivateNote.objects.bulk_create(
+        PrivateNote(session=session, author=client_user, text=f"Note {i}") for i in range(size)
+    )
+    for user in consultants:
+        DemandCheck.objects.create(session=session, author=user, verdict="understood")
+        HandRaise.objects.create(session=session, author=user)
+    # A next session, so the client's action form looks up its default date.
+    Session.objects.create(group=group, scheduled_at=session.scheduled_at + dt.timedelta(days=28))
+
+
+def at_step(session, step):
+    Session.objects.filter(pk=session.pk).update(step=step)
+
+
+@pytest.fixture
+def make_session(group, facilitator, client_user, consultants, planned_session):
+    """A live session of `size` contributions (and questions, actions…) at `step`."""
+
+    def _make(size, step):
+        session = Session.objects.create(
+            group=group, scheduled_at=planned_session.scheduled_at, created_by=facilitator
+        )
+        for participation in planned_session.participations.all():
+            session.participations.create(user=participation.user, role=participation.role)
+        fill(
+            session,
+            size=size,
+            consultants=consultants,
+            client_user=client_user,
+            group=group,
+        )
+        at_step(session, step)
+        return session
+
+    return _make
+
+
+STEPS = list(Step)
+
+
+def count_queries(action):
+    with CaptureQueriesContext(connection) as queries:
+        action()
+    return len(queries)
+
+
+@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("who", ["facilitator", "client_user", "member"])
+def test_session_page_queries_do_not_grow_with_the_contributions(
+    request, login, make_session, django_assert_max_num_queries, step, who
+):
+    small, large = make_session(5, step), make_session(50, step)
+    client = login(request.getfixturevalue(who))
+    client.get(reverse("home"))  # the first request warms caches (content types…)
+
+    def page(session):
+        response = client.get(reverse("session_detail", args=[session.code]))
+        assert response.status_code == 200
+        return response
+
+    assert count_queries(lambda: page(small)) == count_queries(lambda: page(large))
+    with django_assert_max_num_queries(PAGE_QUERIES[who]):
+        page(small)
+    with django_assert_max_num_queries(PAGE_QUERIES[who]):
+        response = page(large)
+    assert ("Contribution 49" in response.content.decode()) is (
+        step == Step.CONTRIBUTIONS or (step == Step.ACTION_PLAN and who == "client_user")
+    )
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_one_broadcast_queries_do_not_grow_with_the_contributions(
+    make_session, django_assert_max_num_queries, step
+):
+    small, large = make_session(5, step), make_session(50, step)
+
+    assert count_queries(lambda: broadcast.session_changed(small.pk)) == count_queries(
+        lambda: broadcast.session_changed(large.pk)
+    )
+    with django_assert_max_num_queries(BROADCAST_QUERIES):
+        broadcast.session_changed(small.pk)
+    with django_assert_max_num_queries(BROADCAST_QUERIES):
+        broadcast.session_changed(large.pk)
+
+
+def test_closed_session_summary_queries_do_not_grow(
+    login, member, make_session, django_assert_max_num_queries
+):
+    small, large = make_session(5, Step.LEARNINGS), make_session(50, Step.LEARNINGS)
+    Session.objects.filter(pk__in=[small.pk, large.pk]).update(status=Session.Status.CLOSED)
+    client = login(member)
+    client.get(reverse("home"))
+
+    def summary(session):
+        response = client.get(reverse("session_detail", args=[session.code]))
+        assert "Séance du" in response.content.decode()
+
+    assert count_queries(lambda: summary(small)) == count_queries(lambda: summary(large))
+    with django_assert_max_num_queries(SUMMARY_QUERIES):
+        summary(small)
+    with django_assert_max_num_queries(SUMMARY_QUERIES):
+        summary(large)
