@@ -159,4 +159,7 @@ def context_for(state: LiveState, audience: str, *, bound=None) -> dict:
         "previous_step": session.step
         and steps.preceding(session.step, include_retour=session.include_retour),
         "kept": [c for c in state.contributions if c.tag == "keep"],
+        "budgets": [
+            (steps.Step(step).label, session.step_budgets.get(step, 0)) for step in steps.ORDER
+        ],
     }
