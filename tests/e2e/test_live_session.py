@@ -64,7 +64,6 @@ class Line:
 
 @dataclass
 class Room:
-    code: str
     facilitator: Page
     client: Page
     consultant: Page
@@ -104,21 +103,20 @@ def room(
     contexts = []
     line = Line()
 
-    def open_page(user, device, line=None):
+    def open_page(user, device, *, routed=False):
         context = browser.new_context(base_url=live_server_url, locale="fr-FR", **device)
         contexts.append(context)
-        if line is not None:
+        if routed:
             line.attach(context)
         page = context.new_page()
         sign_in(page, user, path)
         return page
 
     room = Room(
-        code=planned_session.code,
         facilitator=open_page(facilitator, LAPTOP),
         client=open_page(client_user, PHONE),
         consultant=open_page(signing_in[0], PHONE),
-        other_consultant=open_page(signing_in[1], PHONE, line),
+        other_consultant=open_page(signing_in[1], PHONE, routed=True),
         line=line,
     )
     room.phones = [room.client, room.consultant, room.other_consultant]
