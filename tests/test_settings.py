@@ -82,3 +82,11 @@ def test_database_defaults_to_sqlite_and_follows_database_url():
 def test_channel_layer_follows_redis_url(redis_url, backend):
     env = {"DEBUG": "true"} | ({"REDIS_URL": redis_url} if redis_url else {})
     assert print_setting("settings.CHANNEL_LAYERS['default']['BACKEND']", **env) == backend
+
+
+def test_a_checkout_without_secret_key_runs_in_debug_mode():
+    assert print_setting("settings.DEBUG") == "True"
+
+
+def test_setting_a_secret_key_turns_debug_off_by_default():
+    assert print_setting("settings.DEBUG", SECRET_KEY=PRODUCTION["SECRET_KEY"]) == "False"
