@@ -3,25 +3,81 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from groups.models import Topic, User
+from groups.models import SessionFormat, Topic, User
+from sessions import steps
 from sessions.models import Contribution, DemandCheck, Question, Session
+
+CUSTOM = "custom"
 
 
 class SessionPlanForm(forms.ModelForm):
+    """Date, place and format; a custom format types the minutes of each step."""
+
+    format_minutes = forms.ChoiceField(
+        label=_("Format"),
+        choices=[
+            *((str(value), label) for value, label in SessionFormat.choices),
+            (CUSTOM, _("personnalisé : minutes par étape ci-dessous")),
+        ],
+    )
+
     class Meta:
         model = Session
-        fields = ["scheduled_at", "place", "format_minutes"]
+        fields = ["scheduled_at", "place"]
         widgets = {
             "scheduled_at": forms.DateTimeInput(
                 attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
             ),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        preset = self.initial.get("format_minutes") or SessionFormat.TWO_HOURS
+        split = steps.budgets_for(int(preset))
+        for step in steps.ORDER:
+            self.fields[f"budget_{step}"] = forms.IntegerField(
+                label=step.label,
+                min_value=0,
+                max_value=180,
+                required=False,
+                initial=split[step],
+                widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "minutes"}),
+            )
+
+    @property
+    def budget_fields(self):
+        return [self[f"budget_{step}"] for step in steps.ORDER]
+
     def clean_scheduled_at(self):
         scheduled_at = self.cleaned_data["scheduled_at"]
         if scheduled_at <= timezone.now():
             raise forms.ValidationError(_("Choisissez une date à venir."), code="past")
         return scheduled_at
+
+    def clean(self):
+        cleaned = super().clean()
+        choice = cleaned.get("format_minutes")
+        if choice is None:
+            return cleaned
+        if choice != CUSTOM:
+            self.instance.format_minutes = int(choice)
+            self.instance.step_budgets = steps.budgets_for(int(choice))
+            return cleaned
+        budgets = {step.value: cleaned.get(f"budget_{step}") for step in steps.ORDER}
+        missing = [step for step, minutes in budgets.items() if minutes is None]
+        for step in missing:
+            self.add_error(f"budget_{step}", _("Indiquez les minutes de cette étape (0 possible)."))
+        if missing:
+            return cleaned
+        total = sum(budgets.values())
+        if not 15 <= total <= 240:
+            raise forms.ValidationError(
+                _("Le total doit être entre 15 min et 4 h (ici %(total)d min).") % {"total": total},
+                code="total",
+            )
+        self.instance.format_minutes = total
+        self.instance.step_budgets = budgets
+        return cleaned
 
 
 class ExposeForm(forms.Form):

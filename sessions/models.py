@@ -38,9 +38,8 @@ class Session(models.Model):
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="sessions")
     scheduled_at = models.DateTimeField(_("date et heure"))
     place = models.CharField(_("lieu ou lien de visio"), max_length=300, blank=True)
-    format_minutes = models.PositiveSmallIntegerField(
-        _("format"), choices=SessionFormat, default=SessionFormat.TWO_HOURS
-    )
+    # Total minutes: one of SessionFormat's presets, or the sum of a custom split.
+    format_minutes = models.PositiveSmallIntegerField(_("format"), default=SessionFormat.TWO_HOURS)
     status = models.CharField(max_length=16, choices=Status, default=Status.PLANNED)
     topic = models.ForeignKey(
         Topic,
@@ -88,6 +87,14 @@ class Session(models.Model):
         if not self.step_budgets:
             self.step_budgets = budgets_for(self.format_minutes)
         super().save(*args, **kwargs)
+
+    @property
+    def format_label(self):
+        """« 1 h 30 », « 2 h », « 1 h 45 »: the same shape for presets and custom totals."""
+        hours, minutes = divmod(self.format_minutes, 60)
+        if not hours:
+            return f"{minutes} min"
+        return f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
 
     @property
     def is_live(self):

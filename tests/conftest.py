@@ -81,9 +81,7 @@ def planned_session(group, facilitator, client_user, consultants):
     )
     Participation.objects.create(session=session, user=client_user, role=Participation.Role.CLIENT)
     for user in consultants:
-        Participation.objects.create(
-            session=session, user=user, role=Participation.Role.CONSULTANT
-        )
+        Participation.objects.create(session=session, user=user, role=Participation.Role.CONSULTANT)
     return session
 
 

@@ -6,7 +6,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from groups.access import get_group_for
+from groups.models import SessionFormat
 from sessions.forms import SessionPlanForm
+from sessions.steps import ORDER, budgets_for
 
 
 @login_required
@@ -28,9 +30,13 @@ def session_plan(request, code):
         session = form.save()
         messages.success(request, _("Séance planifiée."))
         return redirect("session_detail", code=session.code)
+    presets = [
+        (label, [(step.label, budgets_for(value)[step]) for step in ORDER])
+        for value, label in SessionFormat.choices
+    ]
     return render(
         request,
         "sessions/session_plan.html",
-        {"group": group, "form": form},
+        {"group": group, "form": form, "presets": presets},
         status=400 if form.errors else 200,
     )

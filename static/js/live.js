@@ -74,7 +74,17 @@
     if (banner) banner.hidden = !offline;
     document.body.classList.toggle("is-offline", offline);
   }
+  var socket = null;
   document.addEventListener("htmx:wsClose", function () { setOffline(true); });
   document.addEventListener("htmx:wsError", function () { setOffline(true); });
-  document.addEventListener("htmx:wsOpen", function () { setOffline(false); });
+  document.addEventListener("htmx:wsOpen", function (event) {
+    socket = event.detail.event && event.detail.event.target;
+    setOffline(false);
+  });
+  // A phone losing its network may keep its socket "open" for a while: say so
+  // at once, and lift the banner when the network is back and the socket alive.
+  window.addEventListener("offline", function () { setOffline(true); });
+  window.addEventListener("online", function () {
+    if (socket && socket.readyState === WebSocket.OPEN) setOffline(false);
+  });
 })();

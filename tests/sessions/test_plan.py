@@ -220,3 +220,64 @@ def test_typed_place_is_escaped_where_sessions_are_listed(login, member, group):
         content = client.get(url).content.decode()
         assert script not in content, url
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content, url
+
+
+# Formats: presets and a custom split
+
+CUSTOM_SPLIT = {
+    "budget_retour": 0,
+    "budget_expose": 10,
+    "budget_clarification": 15,
+    "budget_demand": 10,
+    "budget_contributions": 40,
+    "budget_action_plan": 15,
+    "budget_learnings": 15,
+}
+
+
+def test_a_preset_format_stores_its_split(login, member, group):
+    login(member).post(plan_url(group), plan_data(format_minutes=60))
+
+    session = Session.objects.get(group=group)
+    assert session.format_minutes == 60
+    assert sum(session.step_budgets.values()) == 60
+    assert session.format_label == "1 h"
+
+
+def test_a_custom_format_stores_each_steps_minutes_and_their_total(login, member, group):
+    response = login(member).post(
+        plan_url(group), plan_data(format_minutes="custom", **CUSTOM_SPLIT)
+    )
+
+    assert response.status_code == 302
+    session = Session.objects.get(group=group)
+    assert session.step_budgets["contributions"] == 40
+    assert session.step_budgets["retour"] == 0
+    assert session.format_minutes == 105
+    assert session.format_label == "1 h 45"
+    assert session.ends_at - session.scheduled_at == dt.timedelta(minutes=105)
+
+
+def test_a_custom_format_with_a_missing_step_says_which_and_keeps_the_rest(login, member, group):
+    split = CUSTOM_SPLIT | {"budget_demand": ""}
+    response = login(member).post(plan_url(group), plan_data(format_minutes="custom", **split))
+
+    assert response.status_code == 400
+    assert "Indiquez les minutes de cette étape (0 possible)." in text(response)
+    assert 'name="budget_contributions" value="40"' in response.content.decode()
+    assert not Session.objects.filter(group=group).exists()
+
+
+def test_a_custom_total_beyond_four_hours_is_refused(login, member, group):
+    split = CUSTOM_SPLIT | {"budget_contributions": 180, "budget_learnings": 60}
+    response = login(member).post(plan_url(group), plan_data(format_minutes="custom", **split))
+
+    assert response.status_code == 400
+    assert "Le total doit être entre 15 min et 4 h (ici 290 min)." in text(response)
+
+
+def test_the_plan_page_shows_how_presets_split_the_time(login, member, group):
+    content = text(login(member).get(plan_url(group)))
+
+    assert "Contributions 35" in content  # 2 h preset
+    assert "Contributions 50" in content  # 3 h preset
