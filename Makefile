@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed-stamp
 help:
 	@echo "make run    install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install, ruff check, the whole pytest suite"
-	@echo "make install | make bench | make messages"
+	@echo "make install | make bench (broadcast latency) | make messages"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# Step changes reaching 9, 60 and 150 sockets: prints latency and queries per change.
+bench: install
+	$(BIN)/python -m pytest -m bench -s -q -p no:cacheprovider tests/bench
 
 # Extracting strings needs GNU gettext (apt-get install gettext); compiling does not.
 messages: install
