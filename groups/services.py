@@ -117,3 +117,15 @@ def topic_withdraw(*, topic: Topic, by: User) -> None:
         raise ValidationError(_("Ce sujet a déjà été traité en séance."), code="not_open")
     topic.status = Topic.Status.WITHDRAWN
     topic.save(update_fields=["status"])
+
+
+def account_delete(*, user: User) -> None:
+    """Delete a person for good; the models' on_delete rules decide what stays.
+
+    Private notes, learnings, topics, memberships and participations go with
+    them (CASCADE). What they wrote in the groups' sessions — questions,
+    contributions, actions, feedback — stays for the group's history with no
+    author (SET_NULL), shown as « ancien membre ».
+    """
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).delete()

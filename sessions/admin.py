@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from sessions.models import Participation, Session
+from sessions.models import (
+    ActionItem,
+    ActionUpdate,
+    Contribution,
+    Feedback,
+    Learning,
+    Participation,
+    PrivateNote,
+    Question,
+    Session,
+)
 
 
 class ParticipationInline(admin.TabularInline):
@@ -26,3 +36,85 @@ class ParticipationAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["user__full_name", "session__group__name"]
     list_select_related = ["session__group", "user"]
+
+
+class AuthoredAdmin(admin.ModelAdmin):
+    """What a participant wrote in a session: kept as written, so read mostly."""
+
+    list_filter = ["created_at"]
+    list_select_related = ["session__group", "author"]
+    search_fields = ["session__group__name", "author__full_name", "author__email"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["code", "session", "author", "created_at"]
+
+
+@admin.register(Question)
+class QuestionAdmin(AuthoredAdmin):
+    list_display = ["text", "kind", "session", "author", "answered", "hidden", "created_at"]
+    list_filter = ["kind", "answered", "hidden", "created_at"]
+    search_fields = [*AuthoredAdmin.search_fields, "text"]
+
+
+@admin.register(Contribution)
+class ContributionAdmin(AuthoredAdmin):
+    list_display = ["text", "kind", "tag", "session", "author", "created_at"]
+    list_filter = ["kind", "tag", "created_at"]
+    search_fields = [*AuthoredAdmin.search_fields, "text"]
+
+
+class ActionUpdateInline(admin.TabularInline):
+    model = ActionUpdate
+    extra = 0
+    fields = ["status", "note", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(ActionItem)
+class ActionItemAdmin(AuthoredAdmin):
+    list_display = ["text", "status", "due_date", "session", "author", "progress_at"]
+    list_filter = ["status", "due_date", "created_at"]
+    search_fields = [*AuthoredAdmin.search_fields, "text", "progress_note"]
+    readonly_fields = [*AuthoredAdmin.readonly_fields, "contribution", "progress_at"]
+    inlines = [ActionUpdateInline]
+
+
+@admin.register(Learning)
+class LearningAdmin(AuthoredAdmin):
+    list_display = ["text", "session", "author", "created_at"]
+    search_fields = [*AuthoredAdmin.search_fields, "text"]
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(AuthoredAdmin):
+    list_display = ["session", "author", "rating", "comment", "created_at"]
+    list_filter = ["rating", "created_at"]
+    search_fields = [*AuthoredAdmin.search_fields, "comment"]
+
+
+@admin.register(PrivateNote)
+class PrivateNoteAdmin(admin.ModelAdmin):
+    """That a note exists, never what it says (DESIGN.md: not the admin).
+
+    The text is out of every field list, column, search and filter, and the
+    model's __str__ leaves it out of titles and delete pages. No add or change:
+    a note is its author's alone. Delete stays allowed, or the admin could not
+    delete a person (their notes cascade).
+    """
+
+    fields = ["author", "session", "created_at", "updated_at"]
+    exclude = ["text"]
+    readonly_fields = fields
+    list_display = ["__str__", "author", "session", "created_at", "updated_at"]
+    list_select_related = ["session__group", "author"]
+    search_fields = ["author__full_name", "author__email", "session__group__name"]
+    date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        # The text never leaves the database for an admin page.
+        return super().get_queryset(request).defer("text")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

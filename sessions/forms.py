@@ -5,7 +5,14 @@ from django.utils.translation import gettext_lazy as _
 
 from groups.models import SessionFormat, Topic, User
 from sessions import steps
-from sessions.models import Contribution, DemandCheck, Question, Session
+from sessions.models import (
+    ActionItem,
+    Contribution,
+    DemandCheck,
+    PrivateNote,
+    Question,
+    Session,
+)
 
 CUSTOM = "custom"
 
@@ -206,3 +213,30 @@ class RolesForm(forms.Form):
         elif client == cleaned.get("facilitator"):
             self.add_error("client", _("Le client ne peut pas animer sa propre séance."))
         return cleaned
+
+
+class LogbookNoteForm(forms.ModelForm):
+    """A private note between sessions, optionally about one of my sessions."""
+
+    class Meta:
+        model = PrivateNote
+        fields = ["text", "session"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 3})}
+        labels = {"text": _("Note privée"), "session": _("À propos de la séance")}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session"].queryset = (
+            Session.objects.filter(group__memberships__user=user)
+            .exclude(status=Session.Status.PLANNED)
+            .select_related("group")
+            .order_by("-scheduled_at")
+        )
+        self.fields["session"].label_from_instance = lambda session: (
+            f"{session.group.name} — {timezone.localtime(session.scheduled_at):%d/%m/%Y}"
+        )
+
+
+class ActionProgressForm(forms.Form):
+    status = forms.ChoiceField(label=_("Statut"), choices=ActionItem.Status.choices)
+    note = forms.CharField(label=_("Où j'en suis"), max_length=300, required=False)

@@ -71,6 +71,10 @@ class Session(models.Model):
     expose_summary = models.TextField(_("la situation"), max_length=4000, blank=True)
     demand_text = models.CharField(_("Aidez-moi à …"), max_length=500, blank=True)
     demand_validated_at = models.DateTimeField(null=True, blank=True)
+    # The client's choice: the report shows every card, or only those they kept.
+    report_all_cards = models.BooleanField(
+        _("montrer toutes les contributions dans le compte rendu"), default=False
+    )
 
     objects = SessionQuerySet.as_manager()
 
@@ -239,13 +243,41 @@ class ActionItem(Authored):
     contribution = models.ForeignKey(
         Contribution, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"
     )
+    # The latest progress, kept here for lists; the dated history is ActionUpdate.
+    progress_note = models.CharField(_("où j'en suis"), max_length=300, blank=True)
+    progress_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(Authored.Meta):
         verbose_name = _("action")
         verbose_name_plural = _("actions")
 
+    @property
+    def is_open(self):
+        return self.status in (self.Status.TODO, self.Status.DOING)
+
+
+class ActionUpdate(models.Model):
+    """One dated step of an action's progress, written by its owner."""
+
+    action = models.ForeignKey(ActionItem, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=16, choices=ActionItem.Status)
+    note = models.CharField(_("où j'en suis"), max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("avancement d'une action")
+        verbose_name_plural = _("avancements des actions")
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.action_id} → {self.status}"
+
 
 class Learning(Authored):
+    # A learning is personal: deleting one's account deletes it (not « ancien membre »).
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="learnings"
+    )
     text = models.TextField(_("ce que j'ai appris"), max_length=1000)
 
     class Meta(Authored.Meta):
@@ -269,13 +301,34 @@ class Feedback(Authored):
 
 
 class PrivateNote(Authored):
-    """Visible to its author alone: not the facilitator, not the admin."""
+    """Visible to its author alone: not the facilitator, not the admin.
 
+    Written during a session, or between sessions in the carnet de bord
+    (optionally tied to a session); deleted with the author's account.
+    """
+
+    session = models.ForeignKey(
+        Session,
+        verbose_name=_("séance"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="privatenotes",
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, related_name="private_notes"
+    )
     text = models.TextField(_("note"), max_length=2000)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta(Authored.Meta):
         verbose_name = _("note privée")
         verbose_name_plural = _("notes privées")
+
+    def __str__(self):
+        # Never the text: the admin shows str() in titles, breadcrumbs, delete
+        # confirmations (deleting a user lists their notes) and its action log.
+        return f"{self._meta.verbose_name} #{self.pk}"
 
 
 class HandRaise(Authored):

@@ -12,6 +12,7 @@ from groups.models import Topic
 from sessions import broadcast, steps
 from sessions.models import (
     ActionItem,
+    ActionUpdate,
     Contribution,
     DemandCheck,
     Feedback,
@@ -306,3 +307,63 @@ def presence_leave(*, session_id: int, channel_name: str) -> None:
     with transaction.atomic():
         Presence.objects.filter(channel_name=channel_name).delete()
         _changed(session_id)
+
+
+def action_progress(*, action: ActionItem, by, status: str, note: str = "") -> ActionUpdate:
+    """The action's owner records where they stand; a live session of the
+    group (step 0 « retour ») shows it at once."""
+    if action.author_id != by.pk:
+        raise PermissionDenied
+    now = timezone.now()
+    with transaction.atomic():
+        update = ActionUpdate.objects.create(action=action, status=status, note=note)
+        action.status = status
+        action.progress_note = note
+        action.progress_at = now
+        action.save(update_fields=["status", "progress_note", "progress_at"])
+        live = Session.objects.filter(
+            group_id=action.session.group_id, status=Session.Status.LIVE
+        ).values_list("pk", flat=True)
+        for session_id in live:
+            _changed(session_id)
+    return update
+
+
+def _check_note_session(by, session) -> None:
+    if session is not None and not session.group.memberships.filter(user=by).exists():
+        raise PermissionDenied
+
+
+def logbook_note_create(*, by, text: str, session=None) -> PrivateNote:
+    _check_note_session(by, session)
+    return PrivateNote.objects.create(author=by, text=text, session=session)
+
+
+def logbook_note_update(*, note: PrivateNote, by, text: str, session=None) -> None:
+    if note.author_id != by.pk:
+        raise PermissionDenied
+    _check_note_session(by, session)
+    note.text = text
+    note.session = session
+    note.save(update_fields=["text", "session", "updated_at"])
+
+
+def logbook_note_delete(*, note: PrivateNote, by) -> None:
+    if note.author_id != by.pk:
+        raise PermissionDenied
+    note.delete()
+
+
+def report_cards_set(*, session, by, show_all: bool) -> None:
+    """The client decides whether the compte rendu also shows the cards they did not keep.
+
+    Only once the session is closed: the report is its written trace. No version
+    bump and no broadcast: no live screen shows this flag.
+    """
+    _require(session, by, CLIENT)
+    if not session.is_closed:
+        raise ValidationError(
+            _("Le compte rendu n'existe qu'une fois la séance terminée."), code="not_closed"
+        )
+    Session.objects.filter(pk=session.pk).update(report_all_cards=show_all)
+    session.report_all_cards = show_all

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sessions.views import live, planning
+from sessions.views import account, history, live, logbook, planning, report
 
 urlpatterns = [
     path("groups/<str:code>/sessions/new/", planning.session_plan, name="session_plan"),
@@ -30,4 +30,20 @@ urlpatterns = [
     path("s/<str:code>/hands/clear/", live.hands_clear, name="hands_clear"),
     path("s/<str:code>/hands/<str:item>/floor/", live.floor_give, name="floor_give"),
     path("s/<str:code>/hands/<str:item>/clear/", live.hand_clear, name="hand_clear"),
+    # The written trace of a closed session (compte rendu).
+    path("s/<str:code>/report/", report.session_report, name="session_report"),
+    path("s/<str:code>/report.md", report.session_report_markdown, name="session_report_markdown"),
+    path("s/<str:code>/report/cards/", report.report_cards_toggle, name="report_cards_toggle"),
+    path("groups/<str:code>/history/", history.group_history, name="group_history"),
+    # The carnet de bord: one per person, across their groups.
+    path("carnet/", logbook.logbook, name="logbook"),
+    path("carnet/export.md", logbook.logbook_markdown, name="logbook_markdown"),
+    path("carnet/notes/", logbook.note_create, name="note_create"),
+    path("carnet/notes/<str:item>/", logbook.note_edit, name="note_edit"),
+    path("carnet/notes/<str:item>/delete/", logbook.note_delete, name="note_delete"),
+    path("carnet/actions/<str:item>/", logbook.action_progress, name="action_progress"),
+    # Everything a person wrote, and leaving for good.
+    path("accounts/data.json", account.data_json, name="account_data_json"),
+    path("accounts/data.md", account.data_markdown, name="account_data_markdown"),
+    path("accounts/delete/", account.account_delete, name="account_delete"),
 ]

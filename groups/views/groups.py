@@ -13,6 +13,8 @@ from groups import services
 from groups.access import get_group_for
 from groups.forms import GroupCreateForm, GroupForm, InvitationForm
 from groups.models import MAX_MEMBERS, MIN_MEMBERS, Invitation, Membership, Topic
+from sessions.forms import ActionProgressForm
+from sessions.logbook import open_actions
 from sessions.models import Participation, Session
 
 # Only the client's name is shown in lists; other roles are read on the session page.
@@ -38,7 +40,12 @@ def home(request):
         )
         .order_by("group__name")
     )
-    return render(request, "groups/home.html", {"memberships": memberships})
+    context = {
+        "memberships": memberships,
+        "open_actions": list(open_actions(request.user)),
+        "progress_form": ActionProgressForm(),
+    }
+    return render(request, "groups/home.html", context)
 
 
 @login_required

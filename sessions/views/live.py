@@ -35,16 +35,20 @@ def _page_context(request, session, role, *, bound=None, flash=None):
         note_form=(bound or {}).get("note") or forms.NoteForm(),
         join_url=request.build_absolute_uri(reverse("session_detail", args=[session.code])),
     )
+    previous = previous_session(session)
+    context["my_previous_actions"] = (
+        list(previous.actionitems.filter(author=request.user)) if previous else []
+    )
+    context["progress_form"] = forms.ActionProgressForm()
     can_set_roles = not session.is_closed and (not session.is_live or role == FACILITATOR)
     if can_set_roles:
-        context["roles_form"] = (bound or {}).get("roles") or _roles_form(session, state)
+        context["roles_form"] = (bound or {}).get("roles") or _roles_form(session, state, previous)
     return context
 
 
-def _roles_form(session, state):
+def _roles_form(session, state, previous):
     people = {p["role"]: p["user"] for p in state.people}
     consultants = [p["user"] for p in state.people if p["role"] == "consultant"]
-    previous = previous_session(session)
     previous_client = (
         previous.participations.filter(role="client").select_related("user").first()
         if previous

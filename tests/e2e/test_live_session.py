@@ -94,9 +94,7 @@ def room(
     client_user,
     consultants,
 ):
-    # Not « Chloé Deux »: her fixture address, chloé.deux@…, has an accent the
-    # sign-in form's email field refuses.
-    signing_in = [consultants[0], consultants[2]]
+    signing_in = [consultants[0], consultants[1]]
     people = [facilitator, client_user, *signing_in]
     User.objects.filter(pk__in=[p.pk for p in people]).update(password=server_password_hash)
     path = f"/s/{planned_session.code}/"

@@ -27,7 +27,8 @@ from sessions.steps import Step
 # page also renders the roles form; the retour step reads the previous plan and
 # the client's action plan looks up the next session's date (one query each).
 # The broadcast reads the state once and renders the three audiences from it.
-PAGE_QUERIES = {"facilitator": 23, "client_user": 18, "member": 18}
+# +1 for the reader's own actions from the previous session (the retour panel).
+PAGE_QUERIES = {"facilitator": 23, "client_user": 19, "member": 19}
 SUMMARY_QUERIES = 16
 BROADCAST_QUERIES = 12
 

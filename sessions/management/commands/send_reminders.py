@@ -1,0 +1,119 @@
+"""Email each member a reminder a few days before their group's next session.
+
+Meant for a daily cron: a run picks the planned sessions that start in the
+window (now + days - 1 day, now + days], so consecutive daily runs cover the
+calendar without overlap and each session is announced once. See README.md.
+
+The mail holds the group, the date, the place and the member's own open
+actions (text and due date): never the demand, contributions or notes, since
+mail travels through servers outside the group.
+"""
+
+import datetime as dt
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.mail import send_mass_mail
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from groups.models import Membership
+from sessions.models import ActionItem, Session
+
+OPEN_STATUSES = [ActionItem.Status.TODO, ActionItem.Status.DOING]
+
+
+def sessions_due(*, days: int, now: dt.datetime):
+    end = now + dt.timedelta(days=days)
+    return (
+        Session.objects.filter(
+            status=Session.Status.PLANNED,
+            scheduled_at__gt=end - dt.timedelta(days=1),
+            scheduled_at__lte=end,
+        )
+        .select_related("group")
+        .order_by("scheduled_at")
+    )
+
+
+def reminders_for(session: Session) -> list[tuple[str, str, None, list[str]]]:
+    """(subject, body, from, [to]) for every active member of the session's group."""
+    memberships = list(
+        Membership.objects.filter(group_id=session.group_id, user__is_active=True)
+        .select_related("user")
+        .order_by("user__full_name")
+    )
+    actions = defaultdict(list)
+    open_actions = (
+        ActionItem.objects.filter(
+            session__group_id=session.group_id,
+            author__in=[m.user for m in memberships],
+            status__in=OPEN_STATUSES,
+        )
+        .only("author_id", "text", "due_date")
+        .order_by(F("due_date").asc(nulls_last=True), "created_at", "pk")
+    )
+    for action in open_actions:
+        actions[action.author_id].append(action)
+    messages = []
+    for membership in memberships:
+        context = {
+            "person": membership.user,
+            "group": session.group,
+            "session": session,
+            "actions": actions[membership.user_id],
+        }
+        subject = render_to_string("sessions/email/reminder_subject.txt", context)
+        body = render_to_string("sessions/email/reminder.txt", context)
+        # A header cannot hold a line break.
+        subject = " ".join(subject.split())
+        messages.append((subject, body, None, [membership.user.email]))
+    return messages
+
+
+class Command(BaseCommand):
+    help = (
+        "Email each member of a group a reminder of the group's next session, "
+        "with their own open actions. Run it once a day (cron)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=3,
+            help="Remind of sessions starting between DAYS-1 and DAYS days from now (default 3).",
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Print the emails that would be sent; send nothing.",
+        )
+
+    def handle(self, *args, days, dry_run, **options):
+        if days < 1:
+            raise CommandError("--days must be 1 or more.")
+        # Whole minutes: a cron that fires a few seconds late one day and early
+        # the next neither skips nor repeats a session at the window's edge.
+        now = timezone.now().replace(second=0, microsecond=0)
+        with translation.override(settings.LANGUAGE_CODE):
+            messages = [
+                message
+                for session in sessions_due(days=days, now=now)
+                for message in reminders_for(session)
+            ]
+            if dry_run:
+                for subject, body, _sender, recipients in messages:
+                    self.stdout.write(f"À : {', '.join(recipients)}\nObjet : {subject}\n\n{body}")
+                    self.stdout.write("-" * 40)
+                self.stdout.write(
+                    _("Essai, rien n'est parti. E-mails à envoyer : %(count)d.")
+                    % {"count": len(messages)}
+                )
+                return
+            sent = send_mass_mail(messages, fail_silently=False) if messages else 0
+            # « E-mails envoyés : 0 » reads right for every count, unlike a plural form.
+            self.stdout.write(_("E-mails envoyés : %(count)d.") % {"count": sent})

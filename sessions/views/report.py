@@ -1,0 +1,217 @@
+"""The compte rendu: the written trace of a closed session, as a page and as Markdown.
+
+Both are rendered from one `Report`, which holds only what the trace may show:
+no private note is ever read here, and the contribution tags never reach a
+template. The report says which cards the client kept; how they sorted the
+others (« à explorer », « pas maintenant ») is theirs alone.
+
+Every member of the group reads the same document; the client also sees the
+switch that adds the cards they did not keep.
+"""
+
+import dataclasses
+import datetime as dt
+import re
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from sessions import services
+from sessions.access import get_session_for
+from sessions.models import Contribution
+from sessions.roles import CLIENT, CONSULTANT, FACILITATOR
+from sessions.state import LiveState, load_state
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """A card, a learning: a text and who wrote it (and, for a card, its kind)."""
+
+    text: str
+    author: str
+    kind: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Action:
+    text: str
+    due_date: dt.date | None
+    status: str
+    status_label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    group: str
+    scheduled_at: dt.datetime
+    facilitator: str
+    client: str
+    consultants: list[str]
+    title: str
+    demand: str
+    demand_validated: bool
+    kept: list[Entry]
+    # None when the client shows only what they kept.
+    others: list[Entry] | None
+    actions: list[Action]
+    learnings: list[Entry]
+    feedback_average: float | None
+    feedback_count: int
+
+    def for_markdown(self) -> "Report":
+        """The same report with every text made literal for Markdown."""
+        return _markdown_literal(self)
+
+
+def _name(user) -> str:
+    return user.full_name if user else _("ancien membre")
+
+
+def _roles(state: LiveState) -> dict[str, list[str]]:
+    """Who held which role: the recorded participations first.
+
+    Then, as everywhere in the app (`sessions.roles.role_map`), a member
+    without a participation counts as consultant, or as facilitator for the
+    group's animateur when none was named; but only if they had joined the
+    group by the end of the session, so that a newcomer is not written into an
+    older trace. A participant who has since left the group stays in it.
+    """
+    session = state.session
+    people = {FACILITATOR: [], CLIENT: [], CONSULTANT: []}
+    seen = set()
+    for participation in session.participations.select_related("user"):
+        people[participation.role].append(participation.user)
+        seen.add(participation.user_id)
+    ended = session.closed_at or session.ends_at
+    for membership in state.memberships:
+        if membership.user_id not in seen and membership.joined_at <= ended:
+            people[state.roles[membership.user_id]].append(membership.user)
+    return {role: sorted(_name(user) for user in users) for role, users in people.items()}
+
+
+def _card(contribution: Contribution) -> Entry:
+    return Entry(
+        text=contribution.text,
+        author=_name(contribution.author),
+        kind=contribution.get_kind_display(),
+    )
+
+
+def build_report(state: LiveState) -> Report:
+    session = state.session
+    roles = _roles(state)
+    kept = [c for c in state.contributions if c.tag == Contribution.Tag.KEEP]
+    others = [c for c in state.contributions if c.tag != Contribution.Tag.KEEP]
+    return Report(
+        group=session.group.name,
+        scheduled_at=session.scheduled_at,
+        facilitator=", ".join(roles[FACILITATOR]),
+        client=", ".join(roles[CLIENT]),
+        consultants=roles[CONSULTANT],
+        title=session.expose_title,
+        demand=session.demand_text,
+        demand_validated=session.demand_validated_at is not None,
+        kept=[_card(c) for c in kept],
+        others=[_card(c) for c in others] if session.report_all_cards else None,
+        actions=[
+            Action(
+                text=a.text,
+                due_date=a.due_date,
+                status=a.status,
+                status_label=a.get_status_display(),
+            )
+            for a in state.actions
+        ],
+        learnings=[Entry(text=item.text, author=_name(item.author)) for item in state.learnings],
+        feedback_average=state.feedback_average,
+        feedback_count=state.feedback_count,
+    )
+
+
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>|])")
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)([#+=-])", re.MULTILINE)
+_MARKDOWN_NUMBERED = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
+
+
+def markdown_literal(text: str) -> str:
+    """Text shown as typed in any Markdown reader: no markup, no raw HTML.
+
+    Continuation lines are indented so that a multi-line card stays inside its
+    list item.
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = _MARKDOWN_INLINE.sub(r"\\\1", text)
+    text = _MARKDOWN_LINE_START.sub(r"\1\\\2", text)
+    text = _MARKDOWN_NUMBERED.sub(r"\1\\\2", text)
+    return text.replace("\n", "\n  ")
+
+
+def _markdown_literal(value):
+    if isinstance(value, str):
+        return markdown_literal(value)
+    if isinstance(value, list):
+        return [_markdown_literal(item) for item in value]
+    if dataclasses.is_dataclass(value):
+        changes = {
+            f.name: _markdown_literal(getattr(value, f.name)) for f in dataclasses.fields(value)
+        }
+        return dataclasses.replace(value, **changes)
+    return value
+
+
+@login_required
+@require_GET
+def session_report(request, code):
+    session, role = get_session_for(request, code)
+    if not session.is_closed:
+        # Members already see the session live; its trace exists once it is closed.
+        return redirect("session_detail", code=session.code)
+    state = load_state(session.pk)
+    context = {
+        "session": state.session,
+        "group": state.session.group,
+        "report": build_report(state),
+        "is_client": role == CLIENT,
+    }
+    return render(request, "sessions/report.html", context)
+
+
+@login_required
+@require_GET
+def session_report_markdown(request, code):
+    session, _role = get_session_for(request, code)
+    if not session.is_closed:
+        # A download has no page to send the person to: there is no file yet.
+        raise Http404
+    report = build_report(load_state(session.pk)).for_markdown()
+    text = render_to_string("sessions/report.md", {"report": report})
+    response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
+    day = timezone.localtime(session.scheduled_at).date().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="compte-rendu-{day}.md"'
+    return response
+
+
+@login_required
+@require_POST
+def report_cards_toggle(request, code):
+    session, _role = get_session_for(request, code)
+    # The form says the wanted state rather than "toggle": a double click or a
+    # resent form leaves the report as the client last saw it.
+    show_all = request.POST.get("show_all") == "1"
+    try:
+        services.report_cards_set(session=session, by=request.user, show_all=show_all)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("session_detail", code=session.code)
+    if show_all:
+        messages.success(request, _("Le compte rendu montre aussi les cartes non retenues."))
+    else:
+        messages.success(request, _("Le compte rendu ne montre que les cartes retenues."))
+    return redirect("session_report", code=session.code)
