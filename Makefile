@@ -42,4 +42,4 @@ bench: install
 
 # Extracting strings needs GNU gettext (apt-get install gettext); compiling does not.
 messages: install
-	$(BIN)/python manage.py makemessages --locale en --ignore '.venv/*' --ignore 'tests/*' --no-obsolete
+	$(BIN)/python manage.py makemessages --locale en --extension html,txt,py,md --ignore '.venv/*' --ignore 'tests/*' --ignore 'staticfiles/*' --no-obsolete

@@ -11,7 +11,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from groups.models import Group, Membership, Topic, User
-from sessions.models import Participation, Session
+from sessions.models import (
+    ActionItem,
+    ActionUpdate,
+    Contribution,
+    Feedback,
+    Learning,
+    Participation,
+    PrivateNote,
+    Question,
+    Session,
+)
 
 DEMO_PASSWORD = "codev-demo"
 GROUP_NAME = "Groupe pilote"
@@ -119,26 +129,109 @@ class Command(BaseCommand):
         return local.replace(day=last_day, hour=23, minute=59)
 
     def _past_session(self, group, facilitator, members, by_email, now):
+        """Three closed sessions, the last one told in full: the carnet, the
+        report, the history chart and the next session's « retour » have
+        something to show."""
+        for months_ago, client_email, rating in [
+            (3, "karim@demo.codev", 4),
+            (2, "elodie@demo.codev", 3),
+        ]:
+            session = self._closed(
+                group, facilitator, members, by_email[client_email], now, months_ago
+            )
+            for user in members[:4]:
+                Feedback.objects.create(session=session, author=user, rating=rating)
         email, title, context = PAST_TOPIC
+        client = by_email[email]
         topic, _created = Topic.objects.get_or_create(
             group=group,
             title=title,
-            defaults={
-                "proposed_by": by_email[email],
-                "context": context,
-                "status": Topic.Status.TAKEN,
-            },
+            defaults={"proposed_by": client, "context": context, "status": Topic.Status.TAKEN},
         )
+        session = self._closed(group, facilitator, members, client, now, 1, topic=topic)
+        Session.objects.filter(pk=session.pk).update(
+            expose_title=title,
+            expose_summary=context,
+            demand_text="faire adopter l'outil sans passer en force",
+            demand_validated_at=session.scheduled_at + dt.timedelta(minutes=50),
+            report_all_cards=False,
+        )
+        amina, thomas, julien = (
+            by_email["amina@demo.codev"],
+            by_email["thomas@demo.codev"],
+            by_email["julien@demo.codev"],
+        )
+        Question.objects.create(
+            session=session, author=amina, text="Qui a choisi l'outil ?", answered=True
+        )
+        Question.objects.create(
+            session=session,
+            author=thomas,
+            kind=Question.Kind.FEELING,
+            text="J'entends beaucoup de fatigue dans ta voix.",
+            answered=True,
+        )
+        kept = Contribution.objects.create(
+            session=session,
+            author=julien,
+            kind=Contribution.Kind.EXPERIENCE,
+            text="J'ai fait former deux volontaires qui ont ensuite montré l'outil aux autres.",
+            tag=Contribution.Tag.KEEP,
+        )
+        Contribution.objects.create(
+            session=session,
+            author=amina,
+            kind=Contribution.Kind.SUGGESTION,
+            text="Supprimer les tableurs à une date annoncée à l'avance.",
+            tag=Contribution.Tag.NOT_NOW,
+        )
+        Contribution.objects.create(
+            session=session,
+            author=thomas,
+            kind=Contribution.Kind.MIRROR,
+            text="Je t'entends porter seule le changement.",
+            tag=Contribution.Tag.EXPLORE,
+        )
+        done = ActionItem.objects.create(
+            session=session,
+            author=client,
+            contribution=kept,
+            text="Trouver deux volontaires pour former l'équipe",
+            status=ActionItem.Status.DONE,
+            progress_note="Léa et Marc sont partants.",
+            progress_at=now - dt.timedelta(days=10),
+        )
+        ActionUpdate.objects.create(action=done, status=done.status, note=done.progress_note)
+        ActionItem.objects.create(
+            session=session,
+            author=client,
+            text="Demander à l'équipe ce qui la freine",
+            due_date=(now + dt.timedelta(days=15)).date(),
+        )
+        for user, text in [
+            (client, "Je n'ai pas à tout porter seule."),
+            (julien, "Les volontaires convainquent mieux qu'une consigne."),
+            (facilitator, "Laisser plus de silence après la demande."),
+        ]:
+            Learning.objects.create(session=session, author=user, text=text)
+        for user in [client, amina, thomas, julien, facilitator]:
+            Feedback.objects.create(session=session, author=user, rating=5 if user == client else 4)
+        PrivateNote.objects.create(
+            session=session, author=client, text="En parler à ma N+1 avant la prochaine séance."
+        )
+
+    def _closed(self, group, facilitator, members, client, now, months_ago, topic=None):
         session = Session.objects.create(
             group=group,
-            scheduled_at=group.next_meeting_start(after=now - dt.timedelta(days=45)),
+            scheduled_at=group.next_meeting_start(
+                after=now - dt.timedelta(days=30 * months_ago + 20)
+            ),
             place=group.default_place,
             format_minutes=group.default_format,
             status=Session.Status.CLOSED,
             topic=topic,
             created_by=facilitator,
         )
-        client = by_email[email]
         Participation.objects.create(
             session=session, user=facilitator, role=Participation.Role.FACILITATOR
         )
@@ -148,3 +241,4 @@ class Command(BaseCommand):
             for user in members
             if user != client
         )
+        return session
