@@ -5,15 +5,40 @@ of whom is the client of a planned session; an outsider belongs to no group.
 """
 
 import datetime as dt
+import os
+import tempfile
 import unicodedata
+from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from groups.models import Group, Membership, User
 from sessions.models import Participation, Session
 
 PASSWORD = "un mot de passe solide"
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` / `-k` have deselected
+def pytest_collection_modifyitems(config, items):
+    """Give SQLite a file test database when a test needs a second connection.
+
+    Django tests SQLite in memory: the daphne process of the browser tests
+    cannot see it, and two threads writing at once are refused outright
+    instead of waiting their turn. Only runs that hold such tests (markers
+    `e2e` and `concurrent`) pay for a file: the rest keeps the in-memory one.
+    The name carries the process id, so that two runs at once never share a
+    file; Django deletes it at the end of the run.
+    """
+    if not any(item.get_closest_marker(m) for item in items for m in ("e2e", "concurrent")):
+        return
+    for alias in connections:
+        settings_dict = connections[alias].settings_dict
+        sqlite = settings_dict["ENGINE"] == "django.db.backends.sqlite3"
+        if sqlite and not settings_dict["TEST"].get("NAME"):
+            name = f"codev-test-{alias}-{os.getpid()}.sqlite3"
+            settings_dict["TEST"]["NAME"] = str(Path(tempfile.gettempdir()) / name)
 
 
 def make_user(name: str) -> User:

@@ -6,7 +6,7 @@ it; REDIS_URL passed through, so on CI the broadcasts go through Redis). A
 separate process rather than a thread because daphne's Twisted reactor wants a
 process of its own, and because the browser then meets what production runs.
 So the data each test creates must be committed (`django_db(transaction=True)`)
-and, on SQLite, the test database must be a file (`pytest_collection_modifyitems`).
+and, on SQLite, the test database must be a file (see tests/conftest.py).
 
 Playwright never downloads a browser here: it launches /usr/bin/chromium.
 """
@@ -15,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,7 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.db import connection, connections
+from django.db import connection
 
 from tests.conftest import PASSWORD
 
@@ -36,25 +35,6 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 SERVER_START_TIMEOUT = 30
-
-
-@pytest.hookimpl(trylast=True)  # after `-m` / `-k` have deselected
-def pytest_collection_modifyitems(config, items):
-    """Give SQLite a file test database when browser tests are in the run.
-
-    Django tests SQLite in memory, which the daphne process cannot see. Only
-    runs that hold browser tests pay for a file: the rest of the suite keeps its
-    in-memory database. The name carries the process id, so that two runs at
-    once never share a file; Django deletes it at the end of the run.
-    """
-    if not any(item.get_closest_marker("e2e") for item in items):
-        return
-    for alias in connections:
-        settings_dict = connections[alias].settings_dict
-        sqlite = settings_dict["ENGINE"] == "django.db.backends.sqlite3"
-        if sqlite and not settings_dict["TEST"].get("NAME"):
-            name = f"codev-test-{alias}-{os.getpid()}.sqlite3"
-            settings_dict["TEST"]["NAME"] = str(Path(tempfile.gettempdir()) / name)
 
 
 def _test_database_url() -> str:

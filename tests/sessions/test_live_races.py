@@ -12,15 +12,9 @@ from django.utils import timezone
 from sessions.models import Contribution, Session
 from sessions.steps import Step
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    # Two writers at once need a real server: SQLite's shared in-memory test
-    # database refuses the second one outright ("table is locked"). CI runs
-    # this file on PostgreSQL, the production database.
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL"
-    ),
-]
+# `concurrent`: on SQLite the run gets a file database (tests/conftest.py), on
+# which the second writer waits for the first, as on PostgreSQL.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrent]
 
 
 def go_live(session, step):
