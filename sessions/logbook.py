@@ -39,6 +39,10 @@ class Entry:
     actions: list = field(default_factory=list)  # when I was the client
 
     @property
+    def role_label(self):
+        return Participation.Role(self.role).label
+
+    @property
     def is_client(self):
         return self.role == Participation.Role.CLIENT
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from groups.models import Membership
 from sessions import forms, steps
-from sessions.models import ActionItem, Session
+from sessions.models import ActionItem, Participation, Session
 from sessions.roles import AUDIENCES, FACILITATOR, role_map
 
 
@@ -39,6 +39,7 @@ class LiveState:
             {
                 "user": m.user,
                 "role": self.roles[m.user_id],
+                "role_label": Participation.Role(self.roles[m.user_id]).label,
                 "online": m.user_id in self.present_user_ids,
             }
             for m in self.memberships
