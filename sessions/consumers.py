@@ -59,5 +59,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
         pass
 
     async def session_state(self, event):
-        audience = event["roles"].get(str(self.scope["user"].pk), "consultant")
+        audience = event["roles"].get(str(self.scope["user"].pk))
+        if audience is None:
+            # Every member of the group has a role: this person left or was
+            # removed since the socket opened, and must hear nothing more.
+            await self.close()
+            return
         await self.send(text_data=event["html"][audience])
