@@ -75,12 +75,16 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
+    # django-csp's system checks; django-axes's attempt records (sign-in throttling).
+    "csp",
+    "axes",
     "groups",
     "sessions.apps.SessionsConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "codev.middleware.LanguageCookieMiddleware",
@@ -90,6 +94,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "codev.urls"
@@ -136,6 +142,11 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_USER_MODEL = "groups.User"
+# Axes first: it refuses a locked-out email + address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -193,6 +204,64 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not 
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts and styles from our own static
+# files only, never inline, never eval. What depends on it: no onclick= or
+# style= in templates (static/js/page.js binds data-print and the like), htmx
+# configured with allowEval/allowScriptTags/includeIndicatorStyles off
+# (templates/base.html), the QR code an SVG served by the app (img-src 'self').
+# connect-src 'self' covers the same-origin websocket in CSP3 browsers (Chromium
+# 71+, Safari 16+); the public https origins are also listed as wss:// for
+# older Safari.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": [
+            "'self'",
+            *(
+                "wss://" + origin.removeprefix("https://")
+                for origin in CSRF_TRUSTED_ORIGINS
+                if origin.startswith("https://")
+            ),
+        ],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# Sign-in throttling: django-axes counts failed password checks per email
+# address *and* client address together, so that a stranger cannot lock a
+# member out from everywhere. After SIGNIN_SLOWDOWN_AFTER failures, each new
+# try must wait (SIGNIN_SLOWDOWN_SECONDS, doubling with each failure; the
+# server never sleeps, groups/throttle.py refuses early tries); at
+# SIGNIN_LOCKOUT_AFTER failures the pair is locked for SIGNIN_LOCKOUT_MINUTES
+# counted from the last failure. A success, or a password reset, starts over.
+SIGNIN_SLOWDOWN_AFTER = env_int("SIGNIN_SLOWDOWN_AFTER", 3)
+SIGNIN_SLOWDOWN_SECONDS = env_int("SIGNIN_SLOWDOWN_SECONDS", 5)
+AXES_FAILURE_LIMIT = env_int("SIGNIN_LOCKOUT_AFTER", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGNIN_LOCKOUT_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Sign-in forms post the email as "username"; counted in lower case.
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "groups.throttle.attempted_email"
+AXES_LOCKOUT_CALLABLE = "groups.throttle.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Only failures are kept, and only until their cool-off ends: no log of who
+# signed in when, which nothing here needs.
+AXES_DISABLE_ACCESS_LOG = True
+# A try during the lockout does not push its end further: the page can say when.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# The client address. Behind a reverse proxy REMOTE_ADDR is the proxy's, the
+# same for everyone: set TRUSTED_PROXY_COUNT to the number of proxies in front
+# of daphne, and the address is read from X-Forwarded-For, counted from the
+# right (what the proxies appended), never from what a client may forge.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "groups.throttle.client_ip"
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from groups.forms import AdminSignInForm
 from groups.models import CalendarFeed, Group, Invitation, Membership, Topic, User
+
+# The admin's sign-in is slowed down like ours; axes's backend locks both.
+admin.site.login_form = AdminSignInForm
 
 
 @admin.register(User)

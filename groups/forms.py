@@ -1,12 +1,28 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
+from groups import throttle
 from groups.models import Group, Invitation, Membership, Topic, User
 
 
-class SignInForm(AuthenticationForm):
+class ThrottledSignInMixin:
+    """Refuse a sign-in that comes too soon after repeated failures (groups.throttle).
+
+    Before the password is checked, so the early try neither succeeds nor counts.
+    """
+
+    def clean(self):
+        email = self.cleaned_data.get("username")
+        if email and self.cleaned_data.get("password"):
+            email = throttle.attempted_email(self.request, {"username": email})
+            throttle.refuse_early_try(self.request, email)
+        return super().clean()
+
+
+class SignInForm(ThrottledSignInMixin, AuthenticationForm):
     username = forms.EmailField(
         label=_("Adresse e-mail"),
         max_length=254,
@@ -20,6 +36,26 @@ class SignInForm(AuthenticationForm):
         "invalid_login": _("Adresse e-mail ou mot de passe incorrect."),
         "inactive": _("Ce compte est désactivé."),
     }
+
+
+class AdminSignInForm(ThrottledSignInMixin, AdminAuthenticationForm):
+    """The admin's sign-in, slowed down like ours (axes locks both)."""
+
+
+class ThrottledPasswordChangeForm(PasswordChangeForm):
+    """The current password, checked at the pace of a sign-in (groups.throttle)."""
+
+    def __init__(self, user, *args, request, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        if not throttle.verify_password(self.request, self.user, old_password):
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
 
 
 class GroupForm(forms.ModelForm):

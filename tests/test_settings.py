@@ -90,3 +90,21 @@ def test_a_checkout_without_secret_key_runs_in_debug_mode():
 
 def test_setting_a_secret_key_turns_debug_off_by_default():
     assert print_setting("settings.DEBUG", SECRET_KEY=PRODUCTION["SECRET_KEY"]) == "False"
+
+
+def test_production_policy_lists_the_sites_websocket_origin():
+    # Safari before 16 does not count wss:// as 'self': the public origin is named.
+    connect_src = print_setting(
+        "settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['connect-src']", **PRODUCTION
+    )
+    assert connect_src == "[\"'self'\", 'wss://codev.example.org']"
+
+
+def test_behind_a_proxy_the_client_address_setting_follows_the_environment():
+    assert print_setting("settings.TRUSTED_PROXY_COUNT", DEBUG="true") == "0"
+    assert (
+        print_setting("settings.TRUSTED_PROXY_COUNT", DEBUG="true", TRUSTED_PROXY_COUNT="1") == "1"
+    )
+    result = run_manage("check", DEBUG="true", TRUSTED_PROXY_COUNT="un")
+    assert result.returncode != 0
+    assert "TRUSTED_PROXY_COUNT must be an integer" in result.stderr

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from groups import services
-from groups.forms import CharterForm, JoinForm, SignInForm
+from groups import services, throttle
+from groups.forms import CharterForm, JoinForm, SignInForm, ThrottledPasswordChangeForm
 from groups.models import CalendarFeed, Invitation
 from groups.tokens import secret_token
 
@@ -23,6 +23,31 @@ class SignInView(auth_views.LoginView):
         if not form.cleaned_data.get("remember_me"):
             # Ends with the browser; otherwise SESSION_COOKIE_AGE (30 days).
             self.request.session.set_expiry(0)
+        return response
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        # Too soon after repeated failures: the form again, the email kept, a 429.
+        for error in form.errors.as_data().get("__all__", []):
+            if error.code == "throttled":
+                response.status_code = 429
+                response["Retry-After"] = str(error.params["retry_after"])
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = ThrottledPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # Whoever reads the mailbox owns the account: failed sign-ins no longer
+        # lock it (the lockout page sends people here).
+        throttle.forget(form.user.email)
         return response
 
 

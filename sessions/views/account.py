@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from groups import services
+from groups import services, throttle
 from groups.models import Membership, Topic
 from sessions.models import (
     ActionItem,
@@ -240,13 +240,15 @@ class AccountDeleteForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, request, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.request = request
 
     def clean_password(self):
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        # Counted like a sign-in: an open session does not let anyone guess faster.
+        if not throttle.verify_password(self.request, self.user, password):
             raise forms.ValidationError(
                 _("Mot de passe incorrect : votre compte n'a pas été supprimé."),
                 code="wrong_password",
@@ -258,7 +260,7 @@ class AccountDeleteForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def account_delete(request):
     user = request.user
-    form = AccountDeleteForm(request.POST or None, user=user)
+    form = AccountDeleteForm(request.POST or None, user=user, request=request)
     if request.method == "POST" and form.is_valid():
         services.account_delete(user=user)
         logout(request)

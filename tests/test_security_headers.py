@@ -1,0 +1,312 @@
+"""The Content-Security-Policy, and pages that live within it.
+
+The policy allows scripts and styles from our own static files only: no inline
+<script>, no onclick=, no style=, no eval. So every template is read, and every
+page of the app rendered for each role, and none may hold any of these.
+htmx is configured to match (no eval, no scripts or styles of its own making).
+"""
+
+import datetime as dt
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from groups.models import Invitation, Topic
+from sessions.models import (
+    ActionItem,
+    Contribution,
+    Feedback,
+    HandRaise,
+    Learning,
+    Participation,
+    PrivateNote,
+    Question,
+    Session,
+)
+from sessions.steps import Step
+
+TEMPLATES = Path(settings.BASE_DIR) / "templates"
+UNSAFE = ("'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "'wasm-unsafe-eval'")
+
+
+def policy(response) -> dict[str, list[str]]:
+    header = response["Content-Security-Policy"]
+    directives = {}
+    for part in header.split(";"):
+        name, *sources = part.split()
+        directives[name] = sources
+    return directives
+
+
+def assert_strict_policy(response, where=""):
+    directives = policy(response)
+    assert not any(word in response["Content-Security-Policy"] for word in UNSAFE), where
+    assert directives["default-src"] == ["'self'"], where
+    assert directives["script-src"] == ["'self'"], where
+    assert directives["style-src"] == ["'self'"], where
+    assert directives["img-src"] == ["'self'", "data:"], where
+    assert directives["connect-src"][0] == "'self'", where
+    assert directives["object-src"] == ["'none'"], where
+    assert directives["base-uri"] == ["'none'"], where
+    assert directives["frame-ancestors"] == ["'none'"], where
+    assert directives["form-action"] == ["'self'"], where
+
+
+class Inline(HTMLParser):
+    """What a strict policy would refuse in a page, and its htmx-config."""
+
+    def __init__(self, content: str):
+        super().__init__(convert_charrefs=True)
+        self.refused: list[str] = []
+        self.htmx_configs: list[dict] = []
+        self.scripts: list[str] = []
+        self._in_script = False
+        self.feed(content)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name, value in attrs.items():
+            if name.startswith("on") or name.startswith("hx-on"):
+                self.refused.append(f"<{tag} {name}={value!r}>")
+            if name == "style":
+                self.refused.append(f"<{tag} style={value!r}>")
+            if (value or "").strip().lower().startswith("javascript:"):
+                self.refused.append(f"<{tag} {name}={value!r}>")
+        if tag == "style":
+            self.refused.append("<style>")
+        if tag == "script":
+            self._in_script = True
+            if not attrs.get("src"):
+                self.refused.append(f"<script {attrs}> without src")
+            else:
+                self.scripts.append(attrs["src"])
+        if tag == "meta" and attrs.get("name") == "htmx-config":
+            self.htmx_configs.append(json.loads(attrs["content"]))
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script and data.strip():
+            self.refused.append(f"inline script {data.strip()[:60]!r}")
+
+
+def assert_nothing_inline(response, where):
+    assert response.status_code == 200, where
+    assert response["Content-Type"].startswith("text/html"), where
+    assert_strict_policy(response, where)
+    page = Inline(response.content.decode())
+    assert page.refused == [], where
+    # One htmx-config (htmx reads the first only), always with the strict keys.
+    assert len(page.htmx_configs) == 1, where
+    config = page.htmx_configs[0]
+    assert config["allowEval"] is False, where
+    assert config["allowScriptTags"] is False, where
+    assert config["includeIndicatorStyles"] is False, where
+    assert any(src.endswith("js/page.js") for src in page.scripts), where
+    return config
+
+
+# Templates, read as files: what a page would only show in a rare state.
+TEMPLATE_FILES = sorted(TEMPLATES.rglob("*.html"))
+INLINE_PATTERNS = {
+    "inline script": re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE),
+    "event handler": re.compile(r"\s(?:on[a-z]+|hx-on[:\-][\w:-]*)\s*=", re.IGNORECASE),
+    "style attribute": re.compile(r"\sstyle\s*=", re.IGNORECASE),
+    "style element": re.compile(r"<style\b", re.IGNORECASE),
+    "javascript: URL": re.compile(r"javascript:", re.IGNORECASE),
+}
+
+
+def test_the_template_files_are_found():
+    names = {path.relative_to(TEMPLATES).as_posix() for path in TEMPLATE_FILES}
+    assert {"base.html", "sessions/live.html", "sessions/report.html"} <= names
+
+
+@pytest.mark.parametrize("path", TEMPLATE_FILES, ids=lambda p: p.relative_to(TEMPLATES).as_posix())
+def test_no_template_holds_inline_script_handler_or_style(path):
+    # Without Django's comments: they may name what they forbid.
+    source = re.sub(
+        r"\{#.*?#\}|\{% comment %\}.*?\{% endcomment %\}", "", path.read_text(), flags=re.DOTALL
+    )
+    for what, pattern in INLINE_PATTERNS.items():
+        assert not pattern.search(source), f"{what}: {pattern.search(source).group(0)!r}"
+
+
+def test_the_scanner_sees_what_it_looks_for():
+    for sample in [
+        '<button onclick="window.print()">',
+        "<script>alert(1)</script>",
+        '<svg style="max-width: 28rem">',
+        '<div hx-on:click="alert(1)">',
+        "<style>p { color: red }</style>",
+    ]:
+        assert any(p.search(sample) for p in INLINE_PATTERNS.values()), sample
+        assert Inline(sample).refused, sample
+    assert not any(
+        p.search('<script src="/static/js/page.js" defer></script>')
+        for p in INLINE_PATTERNS.values()
+    )
+
+
+# Every page, rendered for who sees it.
+
+
+@pytest.fixture
+def world(group, planned_session, facilitator, client_user, consultants):
+    """A group with a past session (two rated ones for the history's chart),
+    a planned one, a topic, an invitation, carnet notes and actions."""
+    past = []
+    for days in (40, 70):
+        session = Session.objects.create(
+            group=group,
+            scheduled_at=timezone.now() - dt.timedelta(days=days),
+            created_by=facilitator,
+            status=Session.Status.CLOSED,
+            step=Step.LEARNINGS,
+            started_at=timezone.now() - dt.timedelta(days=days),
+            closed_at=timezone.now() - dt.timedelta(days=days),
+        )
+        Participation.objects.create(
+            session=session, user=facilitator, role=Participation.Role.FACILITATOR
+        )
+        Participation.objects.create(
+            session=session, user=client_user, role=Participation.Role.CLIENT
+        )
+        for user in consultants:
+            Participation.objects.create(
+                session=session, user=user, role=Participation.Role.CONSULTANT
+            )
+        card = Contribution.objects.create(session=session, author=consultants[0], text="Essayez")
+        ActionItem.objects.create(
+            session=session, author=client_user, text="Parler à l'équipe", contribution=card
+        )
+        Learning.objects.create(session=session, author=consultants[1], text="Écouter")
+        Feedback.objects.create(session=session, author=consultants[2], rating=4)
+        past.append(session)
+    PrivateNote.objects.create(author=client_user, session=past[0], text="Pour moi seule")
+    Topic.objects.create(group=group, title="Déléguer", proposed_by=consultants[0])
+    Invitation.objects.create(group=group, email="nouveau@test.codev", invited_by=facilitator)
+    return {"past": past, "planned": planned_session}
+
+
+def set_step(session, step):
+    Session.objects.filter(pk=session.pk).update(
+        status=Session.Status.LIVE,
+        step=step,
+        include_retour=True,
+        started_at=timezone.now(),
+        step_started_at=timezone.now(),
+    )
+
+
+def test_every_page_of_a_member_is_free_of_inline_code(world, login, client_user, group):
+    client = login(client_user)
+    past = world["past"][0]
+    note = PrivateNote.objects.get(author=client_user)
+    action = ActionItem.objects.filter(author=client_user).first()
+    pages = [
+        reverse("home"),
+        reverse("account"),
+        reverse("password_change"),
+        reverse("password_change_done"),
+        reverse("account_delete"),
+        reverse("logbook"),
+        reverse("note_edit", args=[note.code]),
+        reverse("group_detail", args=[group.code]),
+        reverse("topic_list", args=[group.code]),
+        reverse("group_history", args=[group.code]),
+        reverse("group_create"),
+        reverse("session_plan", args=[group.code]),
+        reverse("session_detail", args=[past.code]),
+        reverse("session_report", args=[past.code]),
+        reverse("session_detail", args=[world["planned"].code]),
+    ]
+    assert action is not None
+    for path in pages:
+        assert_nothing_inline(client.get(path), path)
+
+
+def test_the_facilitators_pages_are_free_of_inline_code(world, login, facilitator, group):
+    client = login(facilitator)
+    for path in [
+        reverse("group_detail", args=[group.code]),
+        reverse("group_edit", args=[group.code]),
+        reverse("session_detail", args=[world["planned"].code]),
+    ]:
+        assert_nothing_inline(client.get(path), path)
+
+
+def test_the_live_page_at_every_step_for_every_role(
+    world, login, facilitator, client_user, consultants
+):
+    session = world["planned"]
+    Question.objects.create(session=session, author=consultants[0], text="Depuis quand ?")
+    Contribution.objects.create(session=session, author=consultants[1], text="Un point lundi")
+    HandRaise.objects.create(session=session, author=consultants[2])
+    PrivateNote.objects.create(session=session, author=consultants[0], text="À creuser")
+    path = reverse("session_detail", args=[session.code])
+    for step in Step:
+        set_step(session, step)
+        for user in (facilitator, client_user, consultants[0]):
+            config = assert_nothing_inline(login(user).get(path), f"{step} as {user}")
+            # The live page's own keys come after the strict ones, in the same meta.
+            assert config["responseHandling"][0] == {"code": "204", "swap": False}
+    Session.objects.filter(pk=session.pk).update(status=Session.Status.CLOSED)
+    assert_nothing_inline(login(facilitator).get(path), "closed, as facilitator")
+
+
+def test_pages_of_someone_signed_out_are_free_of_inline_code(client, world, client_user):
+    invitation = Invitation.objects.get()
+    uid = urlsafe_base64_encode(force_bytes(client_user.pk))
+    token = default_token_generator.make_token(client_user)
+    reset_form = client.get(reverse("password_reset_confirm", args=[uid, token])).url
+    for path in [
+        reverse("login"),
+        reverse("password_reset"),
+        reverse("password_reset_done"),
+        reset_form,
+        reverse("password_reset_complete"),
+        reverse("invitation_accept", args=[invitation.token]),
+    ]:
+        assert_nothing_inline(client.get(path), path)
+
+
+def test_the_lockout_page_is_free_of_inline_code(client, member):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": member.email, "password": "faux"})
+        # Skip the slow-down's waits: this test is about the page.
+        AccessAttempt.objects.update(attempt_time=timezone.now() - dt.timedelta(minutes=10))
+    response = client.post(reverse("login"), {"username": member.email, "password": "faux"})
+
+    assert response.status_code == 429
+    assert_strict_policy(response)
+    assert Inline(response.content.decode()).refused == []
+
+
+def test_the_qr_code_is_an_svg_of_ours_without_script(login, facilitator, planned_session):
+    response = login(facilitator).get(reverse("session_qr", args=[planned_session.code]))
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("image/svg+xml")
+    assert Inline(response.content.decode()).refused == []
+
+
+def test_admin_pages_carry_the_policy_too(client, member):
+    response = client.get(reverse("admin:login"))
+
+    assert response.status_code == 200
+    assert_strict_policy(response)
+    assert Inline(response.content.decode()).refused == []
