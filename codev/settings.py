@@ -135,7 +135,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py waits 5 s by default on a Redis that accepts and never
+            # answers (frozen, or a network that drops packets), and the POST
+            # whose broadcast it is waits with it: 1 s, then the broadcast is
+            # given up and logged (docs/operations.md). A refused connection
+            # fails at once.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1, "socket_timeout": 1}]
+            },
         }
     }
 else:

@@ -1,10 +1,13 @@
 """The live session's socket: it only listens. Mutations are HTTP POSTs."""
 
+import logging
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 
 from groups.models import Membership
-from sessions import services
+from sessions import layer_watch, services
 from sessions.broadcast import group_name
 from sessions.models import Session
 from sessions.roles import role_of
@@ -33,8 +36,21 @@ def _leave(session: Session, channel_name: str) -> None:
     services.presence_leave(session_id=session.pk, channel_name=channel_name)
 
 
+logger = logging.getLogger(__name__)
+
+
 class SessionConsumer(AsyncWebsocketConsumer):
     session = None
+    watch = None
+
+    async def __call__(self, scope, receive, send):
+        if not layer_watch.accepting(get_channel_layer()):
+            # Redis refuses messages: this socket could hear nothing. Refused
+            # at once, the phone shows « reconnexion… » and tries again.
+            await receive()
+            await send({"type": "websocket.close"})
+            return
+        await super().__call__(scope, receive, send)
 
     async def connect(self):
         user = self.scope["user"]
@@ -46,12 +62,23 @@ class SessionConsumer(AsyncWebsocketConsumer):
         self.group = group_name(self.session.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        # Closed by the watch when Redis may have lost this socket's messages.
+        self.watch = layer_watch.watch(self.channel_layer)
+        if self.watch is not None:
+            self.watch.sockets.add(self)
         # Full state on every (re)connect: nothing depends on missed messages.
         await self.send(text_data=await _join(self.session, user, self.channel_name))
 
     async def disconnect(self, code):
+        if self.watch is not None:
+            self.watch.sockets.discard(self)
         if self.session is not None:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(self.group, self.channel_name)
+            except Exception:
+                # Redis down: the subscription went with it. The presence row
+                # must go all the same, or the person shows « connecté » forever.
+                logger.warning("Leaving %s without the channel layer", self.group)
             await _leave(self.session, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):

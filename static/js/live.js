@@ -69,22 +69,61 @@
   document.addEventListener("htmx:load", tick);
   document.addEventListener("DOMContentLoaded", tick);
 
+  // Reconnecting: a first try within a second, then every 2 to 4 s, never
+  // longer (htmx's default doubles up to 64 s). Random within each window, so
+  // that a room of phones, or 800 of them after a server restart, do not all
+  // knock at once. See docs/operations.md.
+  var RECONNECT_FIRST_MS = 1000;
+  var RECONNECT_CAP_MS = 4000;
+  function reconnectDelay(retryCount) {
+    var ceiling = Math.min(RECONNECT_CAP_MS, RECONNECT_FIRST_MS * Math.pow(2, retryCount));
+    return ceiling / 2 + Math.random() * ceiling / 2;
+  }
+  htmx.config.wsReconnectDelay = reconnectDelay;
+
+  // The banner says « reconnexion… » from the moment the socket is lost (or
+  // the phone's network) until the first message of a new socket, which is the
+  // full state: an open socket alone does not make the screen current.
   function setOffline(offline) {
     var banner = document.getElementById("live-offline");
     if (banner) banner.hidden = !offline;
     document.body.classList.toggle("is-offline", offline);
   }
-  var socket = null;
-  document.addEventListener("htmx:wsClose", function () { setOffline(true); });
-  document.addEventListener("htmx:wsError", function () { setOffline(true); });
+  // The extension retries by itself only after 1006 and 1011-1013. The server
+  // asks for a new socket with 4013 (its channel layer lost messages: see
+  // sessions/layer_watch.py), and daphne closes with 1000 after
+  // --websocket_timeout: whatever closed it, the page reconnects, unless it is
+  // going away. So the banner never stays up with nothing trying.
+  var RETRIED_BY_HTMX = [1006, 1011, 1012, 1013];
+  var leaving = false;
+  var current = null;
+  var currentWrapper = null;
+  var retired = null;
+  window.addEventListener("pagehide", function () { leaving = true; });
+  window.addEventListener("pageshow", function () { leaving = false; });
   document.addEventListener("htmx:wsOpen", function (event) {
-    socket = event.detail.event && event.detail.event.target;
-    setOffline(false);
+    current = event.detail.event.target;
+    currentWrapper = event.detail.socketWrapper;
+  });
+  document.addEventListener("htmx:wsAfterMessage", function () { setOffline(false); });
+  document.addEventListener("htmx:wsError", function () { setOffline(true); });
+  document.addEventListener("htmx:wsClose", function (event) {
+    var closed = event.detail.event;
+    if (closed.target === retired) return;
+    setOffline(true);
+    if (leaving || RETRIED_BY_HTMX.indexOf(closed.code) >= 0) return;
+    var socketWrapper = event.detail.socketWrapper;
+    setTimeout(function () { socketWrapper.reconnect(); }, reconnectDelay(0));
   });
   // A phone losing its network may keep its socket "open" for a while: say so
-  // at once, and lift the banner when the network is back and the socket alive.
+  // at once. When the network is back, that socket may have missed messages or
+  // died without knowing (it never sends): replace it with a fresh one, whose
+  // first message is the full state.
   window.addEventListener("offline", function () { setOffline(true); });
   window.addEventListener("online", function () {
-    if (socket && socket.readyState === WebSocket.OPEN) setOffline(false);
+    if (current && current.readyState === WebSocket.OPEN) {
+      retired = current;
+      currentWrapper.reconnect();
+    }
   });
 })();

@@ -138,3 +138,34 @@ def screenshot():
         page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
     return _screenshot
+
+
+@pytest.fixture
+def servers(django_db_setup, tmp_path):
+    """Start daphne and redis-server processes on demand, each on a port of its own.
+
+    `servers.redis()` is a private redis-server a test may stop and start
+    again; `servers.daphne(name, redis=…, ping=…)` serves the test database,
+    through that Redis when given (whatever REDIS_URL this run has). Every
+    process still running at the end of the test is stopped.
+    """
+    from tests.e2e.servers import DaphneServer, RedisServer, server_env
+
+    started = []
+
+    class Servers:
+        def redis(self) -> RedisServer:
+            server = RedisServer(tmp_path)
+            started.append(server)
+            return server.start()
+
+        def daphne(self, name: str, *, redis=None, ping=None) -> DaphneServer:
+            extra = {"REDIS_URL": redis.url} if redis is not None else {}
+            env = server_env(_test_database_url(), **extra)
+            server = DaphneServer(env, tmp_path, name, ping=ping)
+            started.append(server)
+            return server.start()
+
+    yield Servers()
+    for server in reversed(started):
+        server.stop()

@@ -1,0 +1,65 @@
+"""A channel layer that cannot be reached loses nothing: the POST succeeds, the
+row is saved, the failure is logged (DESIGN.md, « How a change travels », 6).
+
+In process, against the real Redis pub/sub layer pointed at a port where
+nothing listens; tests/e2e/test_operations.py stops a real Redis under daphne.
+"""
+
+import socket
+import time
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from sessions.models import Contribution, Session
+from sessions.steps import Step
+
+
+@pytest.fixture
+def unreachable_layer(settings):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Closed again: connections to it are refused.
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{port}/0"}]},
+        }
+    }
+
+
+def test_a_contribution_is_kept_when_the_layer_is_down(
+    unreachable_layer,
+    planned_session,
+    member,
+    login,
+    caplog,
+    django_capture_on_commit_callbacks,
+):
+    now = timezone.now()
+    Session.objects.filter(pk=planned_session.pk).update(
+        status=Session.Status.LIVE, step=Step.CONTRIBUTIONS, started_at=now, step_started_at=now
+    )
+    client = login(member)
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(
+            reverse("contribution_post", args=[planned_session.code]),
+            {"kind": "suggestion", "text": "Un point d'étape chaque lundi."},
+            headers={"HX-Request": "true"},
+        )
+    assert response.status_code == 200
+    assert time.monotonic() - started < 2
+    assert callbacks, "the broadcast is registered on commit"
+    assert Contribution.objects.filter(
+        session=planned_session, author=member, text="Un point d'étape chaque lundi."
+    ).exists()
+    # The poster's own screen has it, from the answer itself.
+    assert "Un point d&#x27;étape chaque lundi." in response.content.decode()
+    failures = [r for r in caplog.records if r.name == "sessions.broadcast"]
+    assert [r.getMessage() for r in failures] == [
+        f"Broadcast failed for session {planned_session.pk}"
+    ]
+    assert failures[0].exc_info is not None
