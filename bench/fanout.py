@@ -1,0 +1,653 @@
+"""`make bench`: how fast a click in a live session reaches every phone, under load.
+
+What it does, in one run (docs/performance.md explains the figures):
+
+1. Makes a database of its own (`<name>_bench` next to DATABASE_URL on
+   PostgreSQL, else a SQLite file) and fills it through Codev's services: 100
+   groups of 8, each with a live session at the contributions step (one
+   facilitator, one client, six consultants).
+2. Starts the real app, `daphne codev.asgi:application` (REDIS_URL set: the
+   Redis pub/sub layer, shared by BENCH_PROCESSES daphne processes on one
+   socket; unset: the in-memory layer, one process), and opens 800 websockets
+   with each member's session cookie and the right Origin.
+3. Steady load: HTTP POSTs at RATE clicks/s for DURATION s, one click at a
+   time per session: a consultant's contribution, the step forward, the step
+   back. For each click, the time from sending the POST until all 8 sockets of
+   the session hold the new version. Meanwhile a member loads a session page
+   ten times a second (HTTP p95).
+4. Burst: 100 step changes at once, one per session.
+5. Resync: `kill -9` of daphne, a new one on the same socket, and the time
+   until the 800 sockets, reconnecting as live.js does, show the current state.
+6. The floor: bench/floor_asgi.py under daphne, the same 800 sockets and the
+   same clicks, relaying a message of the size Codev's were, with no database
+   and no rendering.
+
+The last line is the summary the issue asked for:
+fanout sockets=800 rate=150 p50_ms=… p99_ms=… floor_p99_ms=… ratio=… burst_p99_ms=…
+    lost=… http_p95_ms=…  (on one line)
+"""
+
+import asyncio
+import contextlib
+import os
+import random
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import aiohttp
+import websockets
+
+ROOT = Path(__file__).resolve().parent.parent
+SESSIONS = int(os.environ.get("BENCH_SESSIONS", "100"))
+RATE = float(os.environ.get("BENCH_RATE", "150"))
+DURATION = float(os.environ.get("BENCH_DURATION", "20"))
+PROCESSES = int(os.environ.get("BENCH_PROCESSES", "1"))
+PAGE_RATE = 10
+CLICK_TIMEOUT = 5.0
+VERSION = re.compile(r'data-version="(\d+)"')
+SECRET_KEY = "bench-" + "k" * 50
+CSRF_TOKEN = "b" * 32
+
+# The daphne processes are told they run in production, over plain HTTP.
+SERVER_ENV = {
+    "SECRET_KEY": SECRET_KEY,
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "false",
+    "SESSION_COOKIE_SECURE": "false",
+    "CSRF_COOKIE_SECURE": "false",
+    "SECURE_HSTS_SECONDS": "0",
+    "DJANGO_SETTINGS_MODULE": "codev.settings",
+    "PYTHONUNBUFFERED": "1",
+    # A pool of PostgreSQL connections shared by daphne's request threads.
+    "DATABASE_POOL_SIZE": os.environ.get("DATABASE_POOL_SIZE", "16"),
+}
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def percentile(values, fraction):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+# -- database ---------------------------------------------------------------
+
+
+def bench_database_url() -> str:
+    """A database of the bench's own, made empty: never the developer's data."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        parts = urlsplit(url)
+        name = (parts.path.lstrip("/") or "codev") + "_bench"
+        admin = parts._replace(path="/postgres").geturl()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return parts._replace(path=f"/{name}").geturl()
+    path = Path(tempfile.gettempdir()) / f"codev-bench-{os.getpid()}.sqlite3"
+    path.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+@dataclass
+class Member:
+    user_id: int
+    cookie: str
+
+
+@dataclass
+class BenchSession:
+    index: int
+    code: str
+    facilitator: Member
+    consultants: list
+    members: list
+    version: int = 0
+    step: str = "contributions"
+    clicks: int = 0
+    busy: bool = False
+    pending: "Pending | None" = None
+
+
+@dataclass
+class Pending:
+    started: float
+    base: int
+    done: asyncio.Future
+    got: set = field(default_factory=set)
+    last: float = 0.0
+
+
+def build_world():
+    """Groups, members and live sessions, made through Codev's own services."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+    from django.test import Client
+    from django.utils import timezone
+
+    from groups import services as group_services
+    from groups.models import Membership, User
+    from sessions import services
+    from sessions.models import Session
+    from sessions.steps import Step
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", verbosity=0, interactive=False)
+    users = User.objects.bulk_create(
+        User(email=f"p{i}@bench.codev", full_name=f"Pair {i}", password="!")  # noqa: S106
+        for i in range(SESSIONS * 8)
+    )
+    world = []
+    for index in range(SESSIONS):
+        people = users[index * 8 : (index + 1) * 8]
+        facilitator, client, consultants = people[0], people[1], people[2:]
+        group = group_services.group_create(
+            user=facilitator,
+            creator_role=Membership.Role.FACILITATOR,
+            name=f"Groupe {index}",
+        )
+        Membership.objects.bulk_create(
+            Membership(group=group, user=u, charter_accepted_at=timezone.now()) for u in people[1:]
+        )
+        session = Session.objects.create(
+            group=group, scheduled_at=timezone.now(), created_by=facilitator
+        )
+        services.session_set_roles(
+            session=session,
+            by=facilitator,
+            facilitator=facilitator,
+            client=client,
+            consultants=list(consultants),
+        )
+        session.refresh_from_db()
+        services.session_start(session=session, by=facilitator, include_retour=False)
+        session.refresh_from_db()
+        while session.step != Step.CONTRIBUTIONS:
+            services.session_move(
+                session=session, by=facilitator, from_step=session.step, forward=True
+            )
+            session.refresh_from_db()
+        members = []
+        for user in people:
+            browser = Client()
+            browser.force_login(user)
+            members.append(Member(user.pk, browser.cookies["sessionid"].value))
+        world.append(
+            BenchSession(
+                index=index,
+                code=session.code,
+                facilitator=members[0],
+                consultants=members[2:],
+                members=members,
+            )
+        )
+    connections.close_all()
+    return world
+
+
+# -- servers ----------------------------------------------------------------
+
+
+class Servers:
+    """daphne processes sharing one listening socket, so a restart keeps the port."""
+
+    def __init__(self, application: str, processes: int, env: dict, log_path: Path):
+        self.application = application
+        self.processes = processes
+        self.env = env
+        self.log_path = log_path
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(1024)
+        self.port = self.sock.getsockname()[1]
+        self.children = []
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        fd = self.sock.fileno()
+        log_file = self.log_path.open("ab")
+        for _ in range(self.processes):
+            command = [sys.executable, "-m", "daphne", "--fd", str(fd), self.application]
+            self.children.append(
+                subprocess.Popen(  # noqa: S603
+                    command,
+                    cwd=ROOT,
+                    env=self.env,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=[fd],
+                )
+            )
+
+    def wait_ready(self, path: str):
+        import urllib.request
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.base + path, timeout=2)  # noqa: S310
+                return
+            except Exception as error:  # noqa: BLE001
+                if getattr(error, "code", None):
+                    return
+                time.sleep(0.2)
+        raise RuntimeError(f"daphne did not answer:\n{self.log_path.read_text()[-3000:]}")
+
+    def kill(self):
+        for child in self.children:
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+        self.children = []
+
+    def stop(self):
+        for child in self.children:
+            child.terminate()
+        for child in self.children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        self.children = []
+
+    @property
+    def pids(self):
+        return [child.pid for child in self.children]
+
+
+# -- clients ----------------------------------------------------------------
+
+
+class Fleet:
+    """800 phones: one websocket each, noting when each version arrives."""
+
+    def __init__(self, base: str, world, ws_path):
+        self.base = base
+        self.world = world
+        self.ws_path = ws_path
+        self.origin = base
+        self.received = 0
+        self.bytes = 0
+        self.sizes = []
+        self.tasks = []
+        self.connected = asyncio.Event()
+        self.synced_at = {}
+        self.reconnecting = False
+        self.stopping = False
+
+    async def open(self, concurrency=40):
+        limit = asyncio.Semaphore(concurrency)
+        ready = []
+        for session in self.world:
+            for slot, member in enumerate(session.members):
+                ready.append(asyncio.get_running_loop().create_future())
+                self.tasks.append(
+                    asyncio.create_task(self.phone(session, slot, member, limit, ready[-1]))
+                )
+        await asyncio.wait_for(asyncio.gather(*ready), 600)
+
+    async def phone(self, session, slot, member, limit, ready):
+        uri = self.base.replace("http", "ws", 1) + self.ws_path(session)
+        headers = {"Origin": self.origin, "Cookie": f"sessionid={member.cookie}"}
+        attempt = 0
+        while not self.stopping:
+            try:
+                async with limit:
+                    ws = await websockets.connect(
+                        uri, additional_headers=headers, max_size=None, open_timeout=30
+                    )
+                    first = await ws.recv()
+                attempt = 0
+                self.note(session, slot, first)
+                if not ready.done():
+                    ready.set_result(None)
+                self.synced_at[(session.index, slot)] = time.perf_counter()
+                async for message in ws:
+                    self.note(session, slot, message)
+            except (TimeoutError, OSError, websockets.ConnectionClosed):
+                pass
+            if self.stopping:
+                return
+            # live.js: a bounded, jittered delay, so that 800 phones spread out.
+            attempt += 1
+            await asyncio.sleep(min(3.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0))
+
+    def note(self, session, slot, message):
+        now = time.perf_counter()
+        found = VERSION.search(message)
+        if not found:
+            return
+        version = int(found.group(1))
+        self.received += 1
+        self.sizes.append(len(message))
+        session.version = max(session.version, version)
+        pending = session.pending
+        if pending and version > pending.base and slot not in pending.got:
+            pending.got.add(slot)
+            pending.last = now
+            if len(pending.got) == len(session.members) and not pending.done.done():
+                pending.done.set_result(now)
+
+    async def close(self):
+        self.stopping = True
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+@dataclass
+class Results:
+    latencies: list = field(default_factory=list)
+    expected: int = 0
+    delivered: int = 0
+    errors: int = 0
+    skipped: int = 0
+
+
+async def click(http, session, send, results: Results):
+    """One POST; done when every socket of the session has the new version."""
+    loop = asyncio.get_running_loop()
+    session.busy = True
+    session.pending = pending = Pending(
+        started=time.perf_counter(), base=session.version, done=loop.create_future()
+    )
+    try:
+        status = await send(http, session)
+        if status >= 400:
+            results.errors += 1
+            log(f"click on session {session.index}: HTTP {status}")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(pending.done), CLICK_TIMEOUT)
+        results.expected += len(session.members)
+        results.delivered += len(pending.got)
+        if len(pending.got) == len(session.members):
+            results.latencies.append((pending.last - pending.started) * 1000)
+    finally:
+        session.pending = None
+        session.busy = False
+        session.clicks += 1
+
+
+async def steady(http, world, send, results: Results, rate: float, duration: float):
+    loop = asyncio.get_running_loop()
+    interval = 1 / rate
+    start = loop.time()
+    tasks = set()
+    n = 0
+    cursor = 0
+    while n * interval < duration:
+        delay = start + n * interval - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        n += 1
+        for _ in range(len(world)):
+            session = world[cursor % len(world)]
+            cursor += 1
+            if not session.busy:
+                session.busy = True  # before the task runs: the loop may not yield
+                task = asyncio.create_task(click(http, session, send, results))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+                break
+        else:
+            results.skipped += 1
+    await asyncio.gather(*tasks)
+
+
+async def burst(http, world, send_step, results: Results):
+    await asyncio.gather(*(click(http, s, send_step, results) for s in world))
+
+
+async def page_loads(http, base, world, stop: asyncio.Event, timings: list):
+    while not stop.is_set():
+        session = random.choice(world)
+        member = random.choice(session.members)
+        started = time.perf_counter()
+        async with http.get(
+            f"{base}/s/{session.code}/", headers={"Cookie": f"sessionid={member.cookie}"}
+        ) as response:
+            await response.read()
+            if response.status == 200:
+                timings.append((time.perf_counter() - started) * 1000)
+        await asyncio.sleep(max(0, 1 / PAGE_RATE - (time.perf_counter() - started)))
+
+
+# -- Codev's clicks ---------------------------------------------------------
+
+
+def codev_sender(base: str):
+    async def post(http, session, path, member, data):
+        headers = {
+            "Cookie": f"sessionid={member.cookie}; csrftoken={CSRF_TOKEN}",
+            "X-CSRFToken": CSRF_TOKEN,
+            "Origin": base,
+            "HX-Request": "true",
+        }
+        async with http.post(f"{base}/s/{session.code}/{path}", data=data, headers=headers) as r:
+            await r.read()
+            return r.status
+
+    async def step(http, session):
+        forward = session.step == "contributions"
+        data = {"from_step": session.step, "direction": "next" if forward else "previous"}
+        status = await post(http, session, "step/", session.facilitator, data)
+        if status < 400:
+            session.step = "action_plan" if forward else "contributions"
+        return status
+
+    async def mixed(http, session):
+        # contribution, forward, back: two step changes for one contribution.
+        if session.clicks % 3 == 0 and session.step == "contributions":
+            author = session.consultants[session.clicks % len(session.consultants)]
+            text = f"Contribution {session.clicks} : et si vous en parliez d'abord à l'équipe ?"
+            data = {"kind": "suggestion", "text": text}
+            return await post(http, session, "contributions/", author, data)
+        return await step(http, session)
+
+    return mixed, step
+
+
+def floor_sender(base: str, size: int):
+    async def relay(http, session):
+        url = f"{base}/relay/{session.index}/{session.version + 1}/{size}/"
+        async with http.post(url) as response:
+            await response.read()
+            return response.status
+
+    return relay
+
+
+# -- the run ----------------------------------------------------------------
+
+
+def rss_mb(pids) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))
+        except (OSError, AttributeError):
+            pass
+    return total / 1024
+
+
+async def measure(base, world, ws_path, send, send_step, servers=None, page=True):
+    fleet = Fleet(base, world, ws_path)
+    opened = time.perf_counter()
+    await fleet.open()
+    log(f"  {len(fleet.tasks)} sockets open in {time.perf_counter() - opened:.1f} s")
+    await asyncio.sleep(2)  # the presence broadcasts of the last joins settle
+    connector = aiohttp.TCPConnector(limit=0)
+    jar = aiohttp.DummyCookieJar()
+    results = Results()
+    page_timings = []
+    async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as http:
+        stop = asyncio.Event()
+        pages = (
+            asyncio.create_task(page_loads(http, base, world, stop, page_timings)) if page else None
+        )
+        await steady(http, world, send, results, RATE, DURATION)
+        stop.set()
+        if pages:
+            await pages
+        await asyncio.sleep(1)
+        burst_results = Results()
+        await burst(http, world, send_step, burst_results)
+        resync = None
+        if servers is not None:
+            resync = await restart(servers, fleet, world)
+    sizes = fleet.sizes
+    await fleet.close()
+    return results, burst_results, page_timings, sizes, resync
+
+
+async def restart(servers: Servers, fleet: Fleet, world):
+    """kill -9, start again on the same socket, time until every phone is current."""
+    before = {s.index: s.version for s in world}
+    fleet.synced_at.clear()
+    killed = time.perf_counter()
+    await asyncio.to_thread(servers.kill)
+    await asyncio.to_thread(servers.start)
+    deadline = killed + 120
+    total = sum(len(s.members) for s in world)
+    while time.perf_counter() < deadline:
+        current = sum(
+            1
+            for s in world
+            for slot in range(len(s.members))
+            if (s.index, slot) in fleet.synced_at and s.version >= before[s.index]
+        )
+        if current == total:
+            break
+        await asyncio.sleep(0.05)
+    synced = [t for t in fleet.synced_at.values() if t > killed]
+    if len(synced) < total:
+        return None
+    return max(synced) - killed
+
+
+def summarize(name, results: Results):
+    lat = results.latencies
+    log(
+        f"  {name}: clicks={len(lat)} p50={percentile(lat, 0.5):.1f} ms "
+        f"p99={percentile(lat, 0.99):.1f} ms max={max(lat, default=0):.1f} ms "
+        f"delivered={results.delivered}/{results.expected} errors={results.errors} "
+        f"skipped={results.skipped}"
+    )
+
+
+def main():
+    os.chdir(ROOT)
+    sys.path.insert(0, str(ROOT))
+    os.environ.update(SERVER_ENV)
+    os.environ["DATABASE_URL"] = bench_database_url()
+    layer = "redis pub/sub" if os.environ.get("REDIS_URL") else "in-memory"
+    processes = PROCESSES if os.environ.get("REDIS_URL") else 1
+    log(f"fanout bench: {SESSIONS} sessions × 8, {RATE:g} clicks/s for {DURATION:g} s")
+    log(f"  database {os.environ['DATABASE_URL']}, channel layer {layer}, daphne × {processes}")
+    started = time.perf_counter()
+    world = build_world()
+    log(
+        f"  {len(world)} live sessions made through the services"
+        f" in {time.perf_counter() - started:.1f} s"
+    )
+
+    logs = Path(tempfile.mkdtemp(prefix="codev-bench-"))
+    servers = Servers("codev.asgi:application", processes, dict(os.environ), logs / "daphne.log")
+    servers.start()
+    servers.wait_ready("/accounts/login/")
+    base = servers.base
+    send, send_step = codev_sender(base)
+    try:
+        rss_before = rss_mb(servers.pids)
+        results, burst_results, page_timings, sizes, resync = asyncio.run(
+            measure(base, world, lambda s: f"/ws/sessions/{s.code}/", send, send_step, servers)
+        )
+        rss_after = rss_mb(servers.pids)
+    finally:
+        servers.stop()
+    summarize("codev steady", results)
+    summarize("codev burst", burst_results)
+    size = round(statistics.fmean(sizes)) if sizes else 1000
+    log(f"  message size: mean {size} chars; daphne RSS {rss_before:.0f} → {rss_after:.0f} MB")
+    log(
+        f"  session page under load: {len(page_timings)} loads,"
+        f" p95 {percentile(page_timings, 0.95):.1f} ms"
+    )
+    if resync is None:
+        log("  resync after kill -9: not every socket came back within 120 s")
+        print("resync sockets=800 seconds=timeout")
+    else:
+        print(f"resync sockets={SESSIONS * 8} seconds={resync:.2f}")
+
+    floor_servers = Servers(
+        "bench.floor_asgi:application", processes, dict(os.environ), logs / "floor.log"
+    )
+    floor_servers.start()
+    floor_servers.wait_ready("/")
+    floor_world = [
+        BenchSession(
+            index=s.index,
+            code=s.code,
+            facilitator=s.facilitator,
+            consultants=s.consultants,
+            members=s.members,
+        )
+        for s in world
+    ]
+    relay = floor_sender(floor_servers.base, size)
+    try:
+        floor_results, _, _, _, _ = asyncio.run(
+            measure(
+                floor_servers.base,
+                floor_world,
+                lambda s: f"/ws/floor/{s.index}/",
+                relay,
+                relay,
+                page=False,
+            )
+        )
+    finally:
+        floor_servers.stop()
+    summarize("floor steady", floor_results)
+    log(f"  daphne logs: {logs}")
+
+    lat = results.latencies
+    p99 = percentile(lat, 0.99)
+    floor_p99 = percentile(floor_results.latencies, 0.99)
+    lost = (results.expected - results.delivered) + (
+        burst_results.expected - burst_results.delivered
+    )
+    print(
+        f"fanout sockets={SESSIONS * 8} rate={RATE:g} p50_ms={percentile(lat, 0.5):.1f} "
+        f"p99_ms={p99:.1f} floor_p99_ms={floor_p99:.1f} ratio={p99 / floor_p99:.2f} "
+        f"burst_p99_ms={percentile(burst_results.latencies, 0.99):.1f} lost={lost} "
+        f"http_p95_ms={percentile(page_timings, 0.95):.1f}",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
