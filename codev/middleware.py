@@ -1,6 +1,10 @@
+from urllib.parse import unquote_plus
+
 from django.conf import settings
+from django.core.exceptions import BadRequest
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.deprecation import MiddlewareMixin
 
 
 class LanguageCookieMiddleware(LocaleMiddleware):
@@ -17,3 +21,18 @@ class LanguageCookieMiddleware(LocaleMiddleware):
             language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class RefuseNulMiddleware(MiddlewareMixin):
+    """A URL holding a NUL character is refused (400) before any view runs.
+
+    No code, token or search term contains one, and PostgreSQL cannot compare
+    text with it: the view's lookup would raise DataError, a 500, where a
+    garbage code must get a 404. Form fields need no such guard: Django's
+    CharField and ModelChoiceField refuse NUL with a message of their own.
+    """
+
+    def process_request(self, request):
+        query = unquote_plus(request.META.get("QUERY_STRING", ""))
+        if "\x00" in request.path_info or "\x00" in query:
+            raise BadRequest("NUL character in the URL")

@@ -17,6 +17,16 @@ from sessions.models import (
 CUSTOM = "custom"
 
 
+def first_error(form) -> str:
+    """A refused form's first error, with its field's label: for a place that
+    shows one message rather than the form (the live flash, a redirect)."""
+    field, errors = next(iter(form.errors.items()))
+    label = form.fields[field].label if field in form.fields else None
+    if not label:
+        return errors[0]
+    return _("%(field)s : %(error)s") % {"field": label, "error": errors[0]}
+
+
 class SessionPlanForm(forms.ModelForm):
     """Date, place and format; a custom format types the minutes of each step."""
 
@@ -144,6 +154,9 @@ class ActionForm(forms.Form):
         # would be dropped by the browser, and the default due date with it.
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+    # The card an action comes from (« En faire une action »), by its code:
+    # read through the form, so that a forged value is refused like any other.
+    contribution = forms.CharField(required=False, max_length=16, widget=forms.HiddenInput)
 
 
 class LearningForm(forms.Form):

@@ -67,7 +67,8 @@ def invitation_accept(request, token):
         )
 
     form_class = CharterForm if request.user.is_authenticated else JoinForm
-    form = form_class(request.POST or None, initial={"email": invitation.email})
+    data = request.POST if request.method == "POST" else None
+    form = form_class(data, initial={"email": invitation.email})
     if request.method == "POST" and form.is_valid():
         try:
             if request.user.is_authenticated:

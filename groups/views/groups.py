@@ -51,7 +51,8 @@ def home(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def group_create(request):
-    form = GroupCreateForm(request.POST or None)
+    data = request.POST if request.method == "POST" else None
+    form = GroupCreateForm(data)
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "creator_role"}
         group = services.group_create(
@@ -66,7 +67,8 @@ def group_create(request):
 @require_http_methods(["GET", "POST"])
 def group_edit(request, code):
     group, _membership = get_group_for(request, code)
-    form = GroupForm(request.POST or None, instance=group)
+    data = request.POST if request.method == "POST" else None
+    form = GroupForm(data, instance=group)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, _("Groupe mis à jour."))

@@ -15,7 +15,8 @@ from groups.models import Topic
 @require_http_methods(["GET", "POST"])
 def topic_list(request, code):
     group, _membership = get_group_for(request, code)
-    form = TopicForm(request.POST or None)
+    data = request.POST if request.method == "POST" else None
+    form = TopicForm(data)
     if request.method == "POST" and form.is_valid():
         form.instance.group = group
         form.instance.proposed_by = request.user

@@ -260,7 +260,8 @@ class AccountDeleteForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def account_delete(request):
     user = request.user
-    form = AccountDeleteForm(request.POST or None, user=user, request=request)
+    data = request.POST if request.method == "POST" else None
+    form = AccountDeleteForm(data, user=user, request=request)
     if request.method == "POST" and form.is_valid():
         services.account_delete(user=user)
         logout(request)

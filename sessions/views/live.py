@@ -9,13 +9,14 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.forms import CharField
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from sessions import forms, services
+from sessions import forms, services, steps
 from sessions.access import get_session_for
 from sessions.models import Question
 from sessions.roles import FACILITATOR
@@ -97,12 +98,28 @@ def _respond(request, session, role, *, bound=None, flash=None, status=200):
     return render(request, "sessions/live.html", context, status=status)
 
 
+def _typed_text(form) -> str:
+    """What the person typed in the form's text fields, to hand back on refusal."""
+    typed = (
+        form.data.get(name, "")
+        for name, field in form.fields.items()
+        if isinstance(field, CharField)
+    )
+    return "\n\n".join(text for text in typed if text.strip())
+
+
 def _handle(request, code, name, form_class, action):
     """Validate `form_class`, run `action(session, data)`, answer per DESIGN.md's flow."""
     session, role = get_session_for(request, code)
     form = form_class(request.POST) if form_class else None
     if form is not None and not form.is_valid():
-        return _respond(request, session, role, bound={name: form}, status=400)
+        flash = None
+        if name not in steps.composer_forms(session, role):
+            # The page shows no such form now (the step moved on, or the post
+            # was forged): its errors would show nowhere, so the flash says why
+            # and hands the text back.
+            flash = {"message": forms.first_error(form), "text": _typed_text(form)}
+        return _respond(request, session, role, bound={name: form}, flash=flash, status=400)
     try:
         action(session, form.cleaned_data if form is not None else {})
     except StepConflict:
@@ -110,7 +127,7 @@ def _handle(request, code, name, form_class, action):
         flash = {"message": _("La séance a déjà changé d'étape : voici où elle en est.")}
         return _respond(request, session, role, flash=flash, status=409)
     except ValidationError as error:
-        text = form.data.get("text", "") if form is not None else ""
+        text = _typed_text(form) if form is not None else ""
         flash = {"message": error.messages[0], "text": text}
         return _respond(request, session, role, bound={name: form}, flash=flash, status=400)
     session.refresh_from_db()
@@ -197,11 +214,8 @@ def session_roles(request, code):
 @require_POST
 def action_add(request, code):
     def run(session, data):
-        contribution = None
-        if request.POST.get("contribution"):
-            contribution = get_object_or_404(
-                session.contributions, code=request.POST["contribution"]
-            )
+        card = data.pop("contribution")
+        contribution = get_object_or_404(session.contributions, code=card) if card else None
         services.action_add(session=session, by=request.user, contribution=contribution, **data)
 
     return _handle(request, code, "action", forms.ActionForm, run)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sessions import services
-from sessions.forms import ActionProgressForm, LogbookNoteForm
+from sessions.forms import ActionProgressForm, LogbookNoteForm, first_error
 from sessions.logbook import load_logbook, open_actions, search_logbook
 from sessions.models import ActionItem, PrivateNote
 
@@ -77,7 +77,8 @@ def _my_note(request, item):
 @require_http_methods(["GET", "POST"])
 def note_edit(request, item):
     note = _my_note(request, item)
-    form = LogbookNoteForm(request.POST or None, instance=note, user=request.user)
+    data = request.POST if request.method == "POST" else None
+    form = LogbookNoteForm(data, instance=note, user=request.user)
     if request.method == "POST" and form.is_valid():
         services.logbook_note_update(note=note, by=request.user, **form.cleaned_data)
         messages.success(request, _("Note modifiée."))
@@ -112,7 +113,7 @@ def action_progress(request, item):
         services.action_progress(action=action, by=request.user, **form.cleaned_data)
         messages.success(request, _("Avancement enregistré."))
     else:
-        messages.error(request, _("Choisissez un statut valide."))
+        messages.error(request, first_error(form))
     if request.htmx:
         return HttpResponse(status=204)
     back = request.POST.get("next", "")

@@ -23,7 +23,8 @@ def session_plan(request, code):
         "place": group.default_place,
         "format_minutes": group.default_format,
     }
-    form = SessionPlanForm(request.POST or None, initial=initial)
+    data = request.POST if request.method == "POST" else None
+    form = SessionPlanForm(data, initial=initial)
     if request.method == "POST" and form.is_valid():
         form.instance.group = group
         form.instance.created_by = request.user
