@@ -11,7 +11,6 @@ switch that adds the cards they did not keep.
 
 import dataclasses
 import datetime as dt
-import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from sessions import services
 from sessions.access import get_session_for
+from sessions.markdown import markdown_literal
 from sessions.models import Contribution
 from sessions.roles import CLIENT, CONSULTANT, FACILITATOR
 from sessions.state import LiveState, load_state
@@ -133,24 +133,6 @@ def build_report(state: LiveState) -> Report:
         feedback_average=state.feedback_average,
         feedback_count=state.feedback_count,
     )
-
-
-_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>|])")
-_MARKDOWN_LINE_START = re.compile(r"^(\s*)([#+=-])", re.MULTILINE)
-_MARKDOWN_NUMBERED = re.compile(r"^(\s*\d+)([.)])", re.MULTILINE)
-
-
-def markdown_literal(text: str) -> str:
-    """Text shown as typed in any Markdown reader: no markup, no raw HTML.
-
-    Continuation lines are indented so that a multi-line card stays inside its
-    list item.
-    """
-    text = text.replace("\r\n", "\n").replace("\r", "\n").strip()
-    text = _MARKDOWN_INLINE.sub(r"\\\1", text)
-    text = _MARKDOWN_LINE_START.sub(r"\1\\\2", text)
-    text = _MARKDOWN_NUMBERED.sub(r"\1\\\2", text)
-    return text.replace("\n", "\n  ")
 
 
 def _markdown_literal(value):
