@@ -39,6 +39,10 @@ def _leave(session: Session, channel_name: str) -> None:
 logger = logging.getLogger(__name__)
 
 
+# 1008 (policy violation) in the application's range 4000-4999.
+POLICY_VIOLATION = 4008
+
+
 class SessionConsumer(AsyncWebsocketConsumer):
     session = None
     watch = None
@@ -82,8 +86,13 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await _leave(self.session, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None):
-        # Nothing travels up the socket: every change is an HTTP POST.
-        pass
+        # Nothing travels up the socket: every change is an HTTP POST, and the
+        # page's htmx sends nothing (no ws-send). So any frame, text or binary,
+        # whatever its size or content, is a client breaking the protocol: the
+        # socket is closed unread. The close code is POLICY_VIOLATION, not the
+        # standard 1008: daphne's autobahn lets a server send only 1000 or
+        # 3000-4999. Other sockets, the same person's too, are untouched.
+        await self.close(code=POLICY_VIOLATION)
 
     async def session_state(self, event):
         audience = event["roles"].get(str(self.scope["user"].pk))

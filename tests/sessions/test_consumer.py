@@ -17,6 +17,7 @@ from django.utils import timezone
 
 import codev.asgi
 from sessions import services
+from sessions.consumers import POLICY_VIOLATION
 from sessions.models import Contribution, Presence, Session
 from sessions.steps import Step
 
@@ -316,14 +317,16 @@ async def test_a_socket_on_another_session_hears_nothing(
     await communicator.disconnect()
 
 
-async def test_anything_sent_up_the_socket_changes_nothing(planned_session, member):
+async def test_anything_sent_up_the_socket_closes_it_and_changes_nothing(planned_session, member):
     await go_live(planned_session, Step.EXPOSE)
     communicator, _ = await open_socket(planned_session, member)
     await drain(communicator)
 
     await communicator.send_to(text_data='{"step": "learnings"}')
 
-    assert await communicator.receive_nothing(timeout=0.3)
+    # The real server's side of this: tests/e2e/test_websocket_hostile.py.
+    closed = await communicator.receive_output(timeout=1)
+    assert closed == {"type": "websocket.close", "code": POLICY_VIOLATION}
     step = await database_sync_to_async(
         lambda: Session.objects.values_list("step", flat=True).get(pk=planned_session.pk)
     )()

@@ -1,0 +1,188 @@
+"""The live session's socket against a hostile client, on the real server.
+
+Daphne runs as in production (tests/e2e/conftest.py's `live_server_url`);
+the client is the `websockets` library, so the test controls every header and
+frame. The socket only listens (sessions/consumers.py): a handshake from a
+foreign, missing or `null` Origin is refused by channels'
+AllowedHostsOriginValidator (HTTP 403), and any frame a client sends up is a
+protocol violation that closes that socket with 4008 (the app's "policy
+violation": daphne refuses a server-sent 1008), except a message over daphne's
+1 MiB limit, whose connection daphne drops before the app sees it. Whatever
+one socket does, the others of the same session keep receiving, and daphne
+keeps serving.
+"""
+
+import http.cookiejar
+import time
+import urllib.request
+from urllib.parse import urlencode
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+
+from sessions.consumers import POLICY_VIOLATION
+from sessions.models import Presence, Session
+from sessions.steps import Step
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+# What daphne accepts in one websocket message (daphne.server.Server's default).
+DAPHNE_MAX_MESSAGE = 1024 * 1024
+# The full state of a session is a few kilobytes; the client accepts far more.
+CLIENT_MAX_SIZE = 4 * 1024 * 1024
+TIMEOUT = 5
+
+
+def session_cookie(user) -> str:
+    """A signed-in session for `user`, in the database daphne reads too."""
+    client = Client()
+    client.force_login(user)
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def ws_url(server: str, session: Session) -> str:
+    return server.replace("http://", "ws://") + f"/ws/sessions/{session.code}/"
+
+
+def open_socket(server, session, user, *, origin="same"):
+    headers = {"Cookie": session_cookie(user)}
+    return connect(
+        ws_url(server, session),
+        origin=server if origin == "same" else origin,
+        additional_headers=headers,
+        max_size=CLIENT_MAX_SIZE,
+        open_timeout=TIMEOUT,
+        close_timeout=TIMEOUT,
+    )
+
+
+def close_code(socket) -> int | None:
+    """Read until the server closes the socket; the code it closed with."""
+    deadline = time.monotonic() + TIMEOUT
+    try:
+        while time.monotonic() < deadline:
+            socket.recv(timeout=deadline - time.monotonic())
+    except ConnectionClosed:
+        # 1006 when the server dropped the connection without a close frame.
+        return socket.close_code
+    except TimeoutError:
+        pass
+    raise AssertionError("the server left the socket open")
+
+
+def receive_until(socket, needle: str) -> str:
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        message = socket.recv(timeout=deadline - time.monotonic())
+        if needle in message:
+            return message
+    raise AssertionError(f"{needle!r} never came")
+
+
+def post_as(server, user, path, data) -> int:
+    """An HTTP POST to daphne, signed in and with its CSRF token, as a page does."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    cookie = session_cookie(user)
+    opener.addheaders = [("Cookie", cookie)]
+    opener.open(server + path.rsplit("step/", 1)[0], timeout=TIMEOUT).read()
+    csrf = next(c.value for c in jar if c.name == settings.CSRF_COOKIE_NAME)
+    request = urllib.request.Request(
+        server + path,
+        data=urlencode(data).encode(),
+        headers={
+            "Cookie": f"{cookie}; {settings.CSRF_COOKIE_NAME}={csrf}",
+            "X-CSRFToken": csrf,
+            "Origin": server,
+        },
+    )
+    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+        return response.status
+
+
+@pytest.fixture
+def live_session(planned_session):
+    now = timezone.now()
+    Session.objects.filter(pk=planned_session.pk).update(
+        status=Session.Status.LIVE, step=Step.EXPOSE, step_started_at=now, started_at=now
+    )
+    planned_session.refresh_from_db()
+    return planned_session
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [None, "http://evil.example", "null", "http://127.0.0.1.evil.example"],
+    ids=["missing", "foreign", "null", "lookalike"],
+)
+def test_a_handshake_from_another_origin_is_refused(live_server_url, live_session, member, origin):
+    with pytest.raises(InvalidStatus) as refused:
+        open_socket(live_server_url, live_session, member, origin=origin)
+    assert refused.value.response.status_code == 403
+
+
+def test_the_same_origin_is_accepted(live_server_url, live_session, member):
+    # The control for the refusals above: same member, same cookie, our origin.
+    with open_socket(live_server_url, live_session, member) as socket:
+        assert 'id="live-header"' in socket.recv(timeout=TIMEOUT)
+
+
+def _flood(socket):
+    """100 messages a second for a second, or until the server hangs up."""
+    for i in range(100):
+        try:
+            socket.send(f'{{"n": {i}}}')
+        except ConnectionClosed:
+            return
+        time.sleep(0.01)
+
+
+ATTACKS = {
+    "text": lambda socket: socket.send('{"HEADERS": {"HX-Trigger": "x"}}'),
+    "malformed json": lambda socket: socket.send('{"n": [1, 2'),
+    "binary": lambda socket: socket.send(b"\x00\xff\xfe binary"),
+    "one megabyte": lambda socket: socket.send("x" * 1_000_000),
+    "over daphne's limit": lambda socket: socket.send("x" * (2 * DAPHNE_MAX_MESSAGE)),
+    "flood": _flood,
+}
+# Over its limit, daphne (autobahn, failByDrop) drops the TCP connection
+# without a close frame: the client sees an abnormal closure.
+EXPECTED_CODE = {"over daphne's limit": 1006}
+
+
+def test_a_socket_that_sends_anything_is_closed_and_the_others_carry_on(
+    live_server_url, live_session, facilitator, consultants
+):
+    attacker, listener = consultants[0], consultants[1]
+    with open_socket(live_server_url, live_session, listener) as bystander:
+        assert 'id="live-header"' in bystander.recv(timeout=TIMEOUT)
+        for name, attack in ATTACKS.items():
+            with open_socket(live_server_url, live_session, attacker) as socket:
+                assert 'id="live-header"' in socket.recv(timeout=TIMEOUT)
+                started = time.monotonic()
+                attack(socket)
+                assert close_code(socket) == EXPECTED_CODE.get(name, POLICY_VIOLATION), name
+                assert time.monotonic() - started < TIMEOUT, name
+
+        # The bystander's socket is still open and still hears the session.
+        bystander.ping().wait(TIMEOUT)
+        status = post_as(
+            live_server_url,
+            facilitator,
+            f"/s/{live_session.code}/step/",
+            {"from_step": Step.EXPOSE, "direction": "next"},
+        )
+        assert status == 200
+        assert "step-clarification" in receive_until(bystander, "step-clarification")
+
+    # Each closed socket left: no presence stays behind. And daphne still serves.
+    deadline = time.monotonic() + TIMEOUT
+    while Presence.objects.filter(session=live_session).exists():
+        assert time.monotonic() < deadline, "a closed socket is still shown as present"
+        time.sleep(0.1)
+    with urllib.request.urlopen(live_server_url + "/accounts/login/", timeout=TIMEOUT) as page:
+        assert page.status == 200
