@@ -41,10 +41,14 @@ def _page_context(request, session, role, *, bound=None, flash=None):
         list(previous.actionitems.filter(author=request.user)) if previous else []
     )
     context["progress_form"] = forms.ActionProgressForm()
-    can_set_roles = not session.is_closed and (not session.is_live or role == FACILITATOR)
-    if can_set_roles:
+    if _shows_roles_form(session, role):
         context["roles_form"] = (bound or {}).get("roles") or _roles_form(session, state, previous)
     return context
+
+
+def _shows_roles_form(session, role) -> bool:
+    # Before the start any member names the roles, then only the facilitator.
+    return not session.is_closed and (not session.is_live or role == FACILITATOR)
 
 
 def _roles_form(session, state, previous):
@@ -199,13 +203,19 @@ def session_move(request, code):
 def session_roles(request, code):
     session, role = get_session_for(request, code)
     form = forms.RolesForm(request.POST, session=session)
-    if not form.is_valid():
-        return _respond(request, session, role, bound={"roles": form}, status=400)
     try:
-        services.session_set_roles(session=session, by=request.user, **form.cleaned_data)
+        if form.is_valid():
+            services.session_set_roles(session=session, by=request.user, **form.cleaned_data)
     except ValidationError as error:
         form.add_error(None, error)
-        return _respond(request, session, role, bound={"roles": form}, status=400)
+    if form.errors:
+        # Where the roles form is not on the page (the session started or
+        # ended since) or not in the answer (an htmx answer carries only the
+        # regions), the reason goes in the flash.
+        flash = None
+        if request.htmx or not _shows_roles_form(session, role):
+            flash = {"message": forms.first_error(form), "text": _typed_text(form)}
+        return _respond(request, session, role, bound={"roles": form}, flash=flash, status=400)
     messages.success(request, _("Rôles enregistrés."))
     return redirect("session_detail", code=session.code)
 
