@@ -129,6 +129,17 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Under daphne every request runs in a thread of its own, so a persistent
+# connection is never reused: DATABASE_POOL_SIZE > 0 keeps that many PostgreSQL
+# connections open in a pool shared by those threads (docs/performance.md).
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 0)
+if DATABASE_POOL_SIZE and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": DATABASE_POOL_SIZE,
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
