@@ -6,29 +6,23 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 
-from groups.models import Membership
-from sessions import layer_watch, services
+from sessions import broadcast, layer_watch, services
+from sessions.access import session_for_member
 from sessions.broadcast import group_name
 from sessions.models import Session
 from sessions.roles import role_of
-from sessions.state import load_state, render_regions
+from sessions.state import stamp
 
 
 @database_sync_to_async
 def _session_for(user, code: str) -> Session | None:
-    if not user.is_authenticated:
-        return None
-    session = Session.objects.select_related("group").filter(code=code).first()
-    if session is None or not Membership.objects.filter(group=session.group, user=user).exists():
-        return None
-    return session
+    return session_for_member(user, code)
 
 
 @database_sync_to_async
 def _join(session: Session, user, channel_name: str) -> str:
     services.presence_join(session_id=session.pk, user=user, channel_name=channel_name)
-    state = load_state(session.pk)
-    return render_regions(state, role_of(session, user))
+    return broadcast.current_regions(session.pk, role_of(session, user))
 
 
 @database_sync_to_async
@@ -71,7 +65,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if self.watch is not None:
             self.watch.sockets.add(self)
         # Full state on every (re)connect: nothing depends on missed messages.
-        await self.send(text_data=await _join(self.session, user, self.channel_name))
+        await self.send(text_data=stamp(await _join(self.session, user, self.channel_name)))
+        await broadcast.announce_presence(self.session.pk)
 
     async def disconnect(self, code):
         if self.watch is not None:
@@ -84,6 +79,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
                 # must go all the same, or the person shows « connecté » forever.
                 logger.warning("Leaving %s without the channel layer", self.group)
             await _leave(self.session, self.channel_name)
+            await broadcast.announce_presence(self.session.pk)
 
     async def receive(self, text_data=None, bytes_data=None):
         # Nothing travels up the socket: every change is an HTTP POST, and the
@@ -101,4 +97,5 @@ class SessionConsumer(AsyncWebsocketConsumer):
             # removed since the socket opened, and must hear nothing more.
             await self.close()
             return
-        await self.send(text_data=event["html"][audience])
+        html = event["html"]
+        await self.send(text_data=stamp(html.get(audience) or html["all"]))

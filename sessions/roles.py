@@ -26,9 +26,16 @@ def role_map(session: Session, memberships) -> dict[int, str]:
 
 
 def role_of(session: Session, user) -> str:
-    participation = session.participations.filter(user=user).first()
-    if participation:
-        return participation.role
-    has_facilitator = session.participations.filter(role=FACILITATOR).exists()
-    is_animateur = session.group.memberships.filter(user=user, role="facilitator").exists()
-    return FACILITATOR if is_animateur and not has_facilitator else CONSULTANT
+    """One query at most when the session comes from `access.session_for_member`
+    (participations prefetched, the user's membership role annotated)."""
+    participations = list(session.participations.all())
+    for participation in participations:
+        if participation.user_id == user.pk:
+            return participation.role
+    if any(p.role == FACILITATOR for p in participations):
+        return CONSULTANT
+    if getattr(session, "member_role_of", None) == user.pk:
+        is_animateur = session.member_role == "facilitator"
+    else:
+        is_animateur = session.group.memberships.filter(user=user, role="facilitator").exists()
+    return FACILITATOR if is_animateur else CONSULTANT

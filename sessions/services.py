@@ -32,9 +32,15 @@ class StepConflict(Exception):
     """The session is no longer at the step the facilitator's click left."""
 
 
-def _changed(session_id: int) -> None:
+def _changed(session_id: int, regions=None) -> None:
+    """Bump the version; on commit, broadcast the regions touched (None: all)."""
     Session.objects.filter(pk=session_id).update(version=F("version") + 1)
-    transaction.on_commit(lambda: broadcast.session_changed(session_id))
+    transaction.on_commit(lambda: broadcast.session_changed(session_id, regions))
+
+
+# What a change touches on the live page, beyond the flash and the composer.
+BOARD = ("board",)
+QUEUE = ("queue",)
 
 
 def _require(session: Session, user, *allowed_roles: str) -> str:
@@ -80,6 +86,8 @@ def session_set_roles(*, session, by, facilitator, client, consultants, topic=No
             session.expose_title = topic_title
         session.save(update_fields=["topic", "expose_title"])
         _changed(session.pk)
+    # The participations this instance may have prefetched are gone.
+    session.refresh_from_db()
 
 
 def session_start(*, session, by, include_retour: bool) -> None:
@@ -162,7 +170,7 @@ def question_post(*, session, by, kind: str, text: str) -> Question:
     _require_step(session, Step.CLARIFICATION)
     with transaction.atomic():
         question = Question.objects.create(session=session, author=by, kind=kind, text=text)
-        _changed(session.pk)
+        _changed(session.pk, BOARD)
     return question
 
 
@@ -219,7 +227,7 @@ def contribution_post(*, session, by, kind: str, text: str) -> Contribution:
     _require_step(session, Step.CONTRIBUTIONS)
     with transaction.atomic():
         contribution = Contribution.objects.create(session=session, author=by, kind=kind, text=text)
-        _changed(session.pk)
+        _changed(session.pk, BOARD)
     return contribution
 
 
@@ -248,7 +256,7 @@ def learning_post(*, session, by, text: str) -> Learning:
     _require_step(session, Step.LEARNINGS)
     with transaction.atomic():
         learning = Learning.objects.create(session=session, author=by, text=text)
-        _changed(session.pk)
+        _changed(session.pk, BOARD)
     return learning
 
 
@@ -276,7 +284,7 @@ def hand_toggle(*, session, by) -> None:
         deleted, _rows = HandRaise.objects.filter(session=session, author=by).delete()
         if not deleted:
             HandRaise.objects.get_or_create(session=session, author=by)
-        _changed(session.pk)
+        _changed(session.pk, QUEUE)
 
 
 def floor_give(*, session, by, hand: HandRaise) -> None:
@@ -284,7 +292,7 @@ def floor_give(*, session, by, hand: HandRaise) -> None:
     with transaction.atomic():
         HandRaise.objects.filter(session=session).update(speaking=False)
         HandRaise.objects.filter(pk=hand.pk).update(speaking=True)
-        _changed(session.pk)
+        _changed(session.pk, QUEUE)
 
 
 def hand_clear(*, session, by, hand: HandRaise | None = None) -> None:
@@ -293,20 +301,18 @@ def hand_clear(*, session, by, hand: HandRaise | None = None) -> None:
     with transaction.atomic():
         hands = HandRaise.objects.filter(session=session)
         (hands.filter(pk=hand.pk) if hand else hands).delete()
-        _changed(session.pk)
+        _changed(session.pk, QUEUE)
 
 
 def presence_join(*, session_id: int, user, channel_name: str) -> None:
-    # The one write a socket makes: presence exists only while it is open.
-    with transaction.atomic():
-        Presence.objects.create(session_id=session_id, user=user, channel_name=channel_name)
-        _changed(session_id)
+    # The one write a socket makes: presence exists only while it is open. It
+    # does not bump the version (nothing a person wrote changed); the consumer
+    # announces it (broadcast.announce_presence).
+    Presence.objects.create(session_id=session_id, user=user, channel_name=channel_name)
 
 
 def presence_leave(*, session_id: int, channel_name: str) -> None:
-    with transaction.atomic():
-        Presence.objects.filter(channel_name=channel_name).delete()
-        _changed(session_id)
+    Presence.objects.filter(session_id=session_id, channel_name=channel_name).delete()
 
 
 def action_progress(*, action: ActionItem, by, status: str, note: str = "") -> ActionUpdate:

@@ -15,21 +15,29 @@ from sessions import forms, steps
 from sessions.models import ActionItem, Participation, Session
 from sessions.roles import AUDIENCES, FACILITATOR, role_map
 
+# The live page's regions, each a partial of sessions/live.html swapped out of
+# band. A change names the regions it touches (services._changed); None is all.
+REGIONS = ("header", "flash", "controls", "composer", "board", "queue", "presence")
+# Regions whose HTML is the same for every audience: rendered once.
+SHARED_REGIONS = frozenset({"presence"})
+
 
 @dataclass
 class LiveState:
     session: Session
     memberships: list
     roles: dict
-    questions: list
-    contributions: list
-    actions: list
-    learnings: list
-    checks: list
-    hands: list
     present_user_ids: set
-    feedback_count: int
-    feedback_average: float | None
+    # The board's and the queue's content: left empty when a change touches
+    # neither (load_state's `regions`), since nothing renders it then.
+    questions: list = field(default_factory=list)
+    contributions: list = field(default_factory=list)
+    actions: list = field(default_factory=list)
+    learnings: list = field(default_factory=list)
+    checks: list = field(default_factory=list)
+    hands: list = field(default_factory=list)
+    feedback_count: int = 0
+    feedback_average: float | None = None
     previous_actions: list = field(default_factory=list)
 
     @property
@@ -60,31 +68,63 @@ class LiveState:
         return sum(1 for check in self.checks if check.verdict == "understood")
 
 
-def load_state(session_id: int) -> LiveState:
-    """A fixed number of queries, however much the session holds."""
+# What the live page's board shows at each step (templates/sessions/live.html):
+# a live read (`load_state(..., live=True)`) fetches only that.
+BOARD_CONTENT = {
+    steps.Step.RETOUR: {"previous_actions"},
+    steps.Step.CLARIFICATION: {"questions"},
+    steps.Step.DEMAND: {"checks"},
+    steps.Step.CONTRIBUTIONS: {"contributions"},
+    steps.Step.ACTION_PLAN: {"contributions", "actions"},
+    steps.Step.LEARNINGS: {"learnings", "feedback"},
+}
+ALL_CONTENT = set().union(*BOARD_CONTENT.values())
+
+
+def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
+    """A fixed number of queries, however much the session holds.
+
+    `regions` (None: all) limits the reading to what those regions show: a
+    presence change reads neither the board nor the queue. `live` reads, for
+    the board, only what the live page shows at the session's step; without
+    it (summary, report) everything is read.
+    """
     session = (
         Session.objects.select_related("group")
         .prefetch_related("participations")
         .get(pk=session_id)
     )
     memberships = list(Membership.objects.filter(group_id=session.group_id).select_related("user"))
-    feedback = session.feedbacks.aggregate(count=Count("pk"), average=Avg("rating"))
     state = LiveState(
         session=session,
         memberships=memberships,
         roles=role_map(session, memberships),
-        questions=list(session.questions.select_related("author")),
-        contributions=list(session.contributions.select_related("author")),
-        actions=list(session.actionitems.select_related("contribution")),
-        learnings=list(session.learnings.select_related("author")),
-        checks=list(session.demandchecks.select_related("author")),
-        hands=list(session.handraises.select_related("author")),
         present_user_ids=set(session.presences.values_list("user_id", flat=True)),
-        feedback_count=feedback["count"],
-        feedback_average=feedback["average"],
     )
-    if session.step == steps.Step.RETOUR:
+    content = set()
+    if regions is None or "board" in regions:
+        if not live:
+            content = ALL_CONTENT
+        elif session.is_live:
+            content = BOARD_CONTENT.get(session.step, set())
+    if "feedback" in content:
+        feedback = session.feedbacks.aggregate(count=Count("pk"), average=Avg("rating"))
+        state.feedback_count = feedback["count"]
+        state.feedback_average = feedback["average"]
+    if "questions" in content:
+        state.questions = list(session.questions.select_related("author"))
+    if "contributions" in content:
+        state.contributions = list(session.contributions.select_related("author"))
+    if "actions" in content:
+        state.actions = list(session.actionitems.select_related("contribution"))
+    if "learnings" in content:
+        state.learnings = list(session.learnings.select_related("author"))
+    if "checks" in content:
+        state.checks = list(session.demandchecks.select_related("author"))
+    if "previous_actions" in content and session.step == steps.Step.RETOUR:
         state.previous_actions = previous_actions(session)
+    if regions is None or "queue" in regions:
+        state.hands = list(session.handraises.select_related("author"))
     return state
 
 
@@ -108,14 +148,49 @@ def previous_actions(session: Session) -> list:
     return list(ActionItem.objects.filter(session=previous).select_related("author"))
 
 
-def render_regions(state: LiveState, audience: str, request=None, *, bound=None, **extra) -> str:
-    """Every region of the live page for one audience, as out-of-band swaps."""
+def render_regions(
+    state: LiveState, audience: str, request=None, *, bound=None, regions=None, **extra
+) -> str:
+    """The live page's regions (None: all) for one audience, as out-of-band swaps."""
     context = context_for(state, audience, bound=bound) | extra
-    return render_to_string("sessions/live.html#regions", context, request=request)
+    if regions is None:
+        return render_to_string("sessions/live.html#regions", context, request=request)
+    return "".join(
+        render_to_string(f"sessions/live.html#{name}", context, request=request)
+        for name in REGIONS
+        if name in regions
+    )
 
 
-def render_all_audiences(state: LiveState) -> dict[str, str]:
-    return {audience: render_regions(state, audience) for audience in AUDIENCES}
+class _ServerNowMark:
+    """Stands for the server's clock in HTML rendered ahead of sending.
+
+    The countdown corrects a phone's clock with the server time the regions
+    carry (static/js/live.js). HTML rendered once and sent later, or to many
+    sockets, carries this mark instead; `stamp` puts the time in at sending.
+    """
+
+    TEXT = "__codev_server_now__"
+
+    def isoformat(self) -> str:
+        return self.TEXT
+
+
+SERVER_NOW_MARK = _ServerNowMark()
+
+
+def stamp(html: str) -> str:
+    return html.replace(SERVER_NOW_MARK.TEXT, timezone.now().isoformat())
+
+
+def render_all_audiences(state: LiveState, regions=None) -> dict[str, str]:
+    """{audience: html}, unstamped; `{"all": html}` when every region is shared."""
+    if regions is not None and SHARED_REGIONS.issuperset(regions):
+        return {"all": render_regions(state, AUDIENCES[0], regions=regions)}
+    return {
+        audience: render_regions(state, audience, regions=regions, server_now=SERVER_NOW_MARK)
+        for audience in AUDIENCES
+    }
 
 
 def default_forms(state: LiveState, audience: str) -> dict:

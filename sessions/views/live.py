@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from sessions import forms, services, steps
+from sessions import broadcast, forms, services, steps
 from sessions.access import get_session_for
 from sessions.models import Question
 from sessions.roles import FACILITATOR
@@ -25,7 +25,7 @@ from sessions.state import context_for, load_state, previous_session, render_reg
 
 
 def _page_context(request, session, role, *, bound=None, flash=None):
-    state = load_state(session.pk)
+    state = load_state(session.pk, live=True)
     # The bound form goes back in the composer: its errors show and the typed
     # text is kept, as in the htmx answer.
     context = context_for(state, role, bound=bound)
@@ -81,17 +81,25 @@ def session_detail(request, code):
     return render(request, "sessions/live.html", _page_context(request, session, role))
 
 
-def _respond(request, session, role, *, bound=None, flash=None, status=200):
+def _respond(request, session, role, *, bound=None, flash=None, status=200, changed=None):
     if request.htmx:
         # The poster's own screen is answered at once, whatever the socket does;
         # `force_composer` clears the form they just sent (see static/js/live.js).
+        # After a change, the answer is drawn from the state its broadcast has
+        # just read (`changed`): the regions it touched, the flash and the form.
+        if changed is None:
+            regions, state = None, load_state(session.pk, live=True)
+        else:
+            regions, state = changed
+            regions = None if regions is None else {*regions, "flash", "composer"}
         html = render_regions(
-            load_state(session.pk),
+            state,
             role,
             request,
             bound=bound or {},
             flash=flash,
             force_composer=True,
+            regions=regions,
         )
         return HttpResponse(html, status=status)
     if status == 200:
@@ -124,6 +132,7 @@ def _handle(request, code, name, form_class, action):
             # and hands the text back.
             flash = {"message": forms.first_error(form), "text": _typed_text(form)}
         return _respond(request, session, role, bound={name: form}, flash=flash, status=400)
+    broadcast.forget_state()
     try:
         action(session, form.cleaned_data if form is not None else {})
     except StepConflict:
@@ -134,8 +143,7 @@ def _handle(request, code, name, form_class, action):
         text = _typed_text(form) if form is not None else ""
         flash = {"message": error.messages[0], "text": text}
         return _respond(request, session, role, bound={name: form}, flash=flash, status=400)
-    session.refresh_from_db()
-    return _respond(request, session, role)
+    return _respond(request, session, role, changed=broadcast.take_state(session.pk))
 
 
 def _action(name, form_class, service, **fixed):

@@ -3,7 +3,9 @@ auth from the session cookie, routing): who may listen, and what they hear.
 """
 
 import asyncio
+import datetime as dt
 import importlib
+import re
 
 import pytest
 import pytest_asyncio
@@ -16,9 +18,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 import codev.asgi
-from sessions import services
+from sessions import broadcast, services
 from sessions.consumers import POLICY_VIOLATION
 from sessions.models import Contribution, Presence, Session
+from sessions.state import SERVER_NOW_MARK
 from sessions.steps import Step
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
@@ -81,8 +84,9 @@ async def receive_until(communicator, needle, timeout=3):
 
 
 async def drain(communicator):
-    """Swallow what is already on its way (the join broadcast) and wait for quiet."""
-    while not await communicator.receive_nothing(timeout=0.3):
+    """Swallow what is already on its way (the presence announced a moment
+    after the join) and wait for quiet."""
+    while not await communicator.receive_nothing(timeout=broadcast.PRESENCE_DELAY + 0.3):
         await communicator.receive_from()
 
 
@@ -376,7 +380,9 @@ async def test_others_see_a_member_connect_and_leave(planned_session, facilitato
     await watcher.disconnect()
 
 
-async def test_presence_bumps_the_version(planned_session, member):
+async def test_presence_leaves_the_version_alone(planned_session, member):
+    # Nothing anybody wrote changed: the regions of the other audiences, cached
+    # at this version, stay valid while phones come and go.
     communicator, _ = await open_socket(planned_session, member)
     await communicator.receive_from()
     await communicator.disconnect()
@@ -384,4 +390,49 @@ async def test_presence_bumps_the_version(planned_session, member):
     version = await database_sync_to_async(
         lambda: Session.objects.values_list("version", flat=True).get(pk=planned_session.pk)
     )()
-    assert version == 2
+    assert version == 0
+
+
+async def test_joins_of_one_moment_are_announced_once(planned_session, facilitator, consultants):
+    watcher, _ = await open_socket(planned_session, facilitator)
+    await drain(watcher)
+
+    first, _ = await open_socket(planned_session, consultants[0])
+    second, _ = await open_socket(planned_session, consultants[1])
+    announced = await receive_until(watcher, 'id="live-presence"')
+
+    assert announced.count("· consultant · connecté") == 2
+    assert await watcher.receive_nothing(timeout=broadcast.PRESENCE_DELAY + 0.3)
+    for communicator in (first, second, watcher):
+        await communicator.disconnect()
+
+
+async def test_a_socket_opened_after_a_change_shows_it(planned_session, facilitator, member):
+    await go_live(planned_session, Step.CONTRIBUTIONS)
+    early, _ = await open_socket(planned_session, member)
+    await drain(early)  # its regions are now cached at this version
+
+    status = await post_as(
+        member, "contribution_post", planned_session, {"kind": "suggestion", "text": "Carte neuve"}
+    )
+    assert status == 302
+    late, _ = await open_socket(planned_session, member)
+
+    assert "Carte neuve" in await late.receive_from()
+    await early.disconnect()
+    await late.disconnect()
+
+
+async def test_the_server_time_is_put_in_when_sending(planned_session, facilitator, member):
+    await go_live(planned_session, Step.EXPOSE)
+    communicator, _ = await open_socket(planned_session, member)
+    first = await communicator.receive_from()
+    await post_as(facilitator, "session_move", planned_session, {"from_step": Step.EXPOSE})
+    later = await receive_until(communicator, "data-server-now")
+
+    for message in (first, later):
+        assert SERVER_NOW_MARK.TEXT not in message
+        sent = re.search(r'data-server-now="([^"]+)"', message).group(1)
+        age = timezone.now() - dt.datetime.fromisoformat(sent)
+        assert abs(age.total_seconds()) < 5
+    await communicator.disconnect()
