@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed-stamp
 help:
 	@echo "make run    install, migrate, load demo data, serve on http://$(HOST):$(PORT)"
 	@echo "make test   install, ruff check, the whole pytest suite"
-	@echo "make install | make bench (broadcast latency) | make messages"
+	@echo "make install | make bench (fan-out benchmark, docs/performance.md) | make messages"
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,9 +36,13 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
-# Step changes reaching 9, 60 and 150 sockets: prints latency and queries per change.
+# In one process, a step change reaching 9, 60 and 150 sockets (latency, queries);
+# then bench/fanout.py: 800 sockets under daphne, 150 clicks/s, burst, resync, the
+# bare floor. Its last line is the summary (docs/performance.md). Set DATABASE_URL
+# and REDIS_URL for PostgreSQL and Redis; it uses a database of its own.
 bench: install
 	$(BIN)/python -m pytest -m bench -s -q -p no:cacheprovider tests/bench
+	DEBUG=false $(BIN)/python bench/fanout.py
 
 # Extracting strings needs GNU gettext (apt-get install gettext); compiling does not.
 messages: install

@@ -364,6 +364,7 @@ class Results:
     delivered: int = 0
     errors: int = 0
     skipped: int = 0
+    cpu: float = 0.0
 
 
 async def click(http, session, send, results: Results):
@@ -482,6 +483,19 @@ def floor_sender(base: str, size: int):
 # -- the run ----------------------------------------------------------------
 
 
+def cpu_seconds(pids) -> float:
+    """User + system CPU time of the processes: what a click costs the server,
+    whatever else the machine is doing."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pids) -> float:
     total = 0
     for pid in pids:
@@ -508,7 +522,9 @@ async def measure(base, world, ws_path, send, send_step, servers=None, page=True
         pages = (
             asyncio.create_task(page_loads(http, base, world, stop, page_timings)) if page else None
         )
+        cpu_before = cpu_seconds(servers.pids if servers else [])
         await steady(http, world, send, results, RATE, DURATION)
+        results.cpu = cpu_seconds(servers.pids if servers else []) - cpu_before
         stop.set()
         if pages:
             await pages
@@ -589,6 +605,12 @@ def main():
     finally:
         servers.stop()
     summarize("codev steady", results)
+    clicks = len(results.latencies) + results.errors
+    if clicks:
+        log(
+            f"  daphne CPU per click (steady, page loads included):"
+            f" {results.cpu / clicks * 1000:.1f} ms"
+        )
     summarize("codev burst", burst_results)
     size = round(statistics.fmean(sizes)) if sizes else 1000
     log(f"  message size: mean {size} chars; daphne RSS {rss_before:.0f} → {rss_after:.0f} MB")
