@@ -436,3 +436,19 @@ async def test_the_server_time_is_put_in_when_sending(planned_session, facilitat
         age = timezone.now() - dt.datetime.fromisoformat(sent)
         assert abs(age.total_seconds()) < 5
     await communicator.disconnect()
+
+
+async def test_a_card_sends_the_board_alone(planned_session, member):
+    # A contribution touches the board only: the other regions are neither
+    # rendered nor sent, and keep what the phone shows (forms being typed in).
+    await go_live(planned_session, Step.CONTRIBUTIONS)
+    communicator, _ = await open_socket(planned_session, member)
+    await drain(communicator)
+
+    await post_as(member, "contribution_post", planned_session, {"kind": "mirror", "text": "Vu"})
+    pushed = await receive_until(communicator, "Vu")
+
+    assert 'id="live-board"' in pushed
+    for region in ("live-header", "live-composer", "live-controls", "live-presence"):
+        assert f'id="{region}"' not in pushed
+    await communicator.disconnect()

@@ -21,6 +21,7 @@ from sessions.models import (
     Question,
     Session,
 )
+from sessions.state import load_state, render_regions
 from sessions.steps import Step
 
 # Measured (SQLite), the same for 5 and for 50 of everything. The facilitator's
@@ -175,3 +176,50 @@ def test_closed_session_summary_queries_do_not_grow(
         summary(small)
     with django_assert_max_num_queries(SUMMARY_QUERIES):
         summary(large)
+
+
+# A change as the phones post it (htmx): the service's reads and writes, then
+# one read of the state for its broadcast, which the answer to the POST reuses.
+POST_QUERIES = {"session_move": 16, "contribution_post": 13}
+
+
+# Committed for real: the broadcast runs on commit, before the answer is drawn.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    ("url_name", "who", "data"),
+    [
+        ("session_move", "facilitator", {"from_step": Step.CONTRIBUTIONS}),
+        ("contribution_post", "member", {"kind": "suggestion", "text": "Et si ?"}),
+    ],
+)
+def test_a_posted_change_reads_the_state_once(
+    request, login, make_session, django_assert_max_num_queries, url_name, who, data
+):
+    small, large = make_session(5, Step.CONTRIBUTIONS), make_session(50, Step.CONTRIBUTIONS)
+    client = login(request.getfixturevalue(who))
+    client.get(reverse("home"))
+
+    def post(session):
+        response = client.post(reverse(url_name, args=[session.code]), data, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        return response.content.decode()
+
+    assert count_queries(lambda: post(small)) == count_queries(lambda: post(large))
+    Session.objects.filter(pk=small.pk).update(step=Step.CONTRIBUTIONS)
+    with django_assert_max_num_queries(POST_QUERIES[url_name]):
+        answer = post(small)
+    # The answer carries the regions the change touched, the flash and the form.
+    assert 'id="live-board"' in answer and 'id="live-composer"' in answer
+    assert ('id="live-header"' in answer) is (url_name == "session_move")
+
+
+@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("audience", ["facilitator", "client", "consultant"])
+def test_the_live_read_leaves_out_nothing_the_board_shows(make_session, step, audience):
+    # load_state(live=True) reads only what the board shows at the step
+    # (state.BOARD_CONTENT): the board must come out as from a full read.
+    session = make_session(5, step)
+    full = render_regions(load_state(session.pk), audience, regions=("board",))
+    live = render_regions(load_state(session.pk, live=True), audience, regions=("board",))
+
+    assert live == full
