@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 
-from sessions import broadcast, layer_watch, services
+from sessions import broadcast, layer_watch, presence, services
 from sessions.access import session_for_member
 from sessions.broadcast import group_name
 from sessions.models import Session
@@ -66,6 +66,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
             self.watch.sockets.add(self)
         # Full state on every (re)connect: nothing depends on missed messages.
         await self.send(text_data=stamp(await _join(self.session, user, self.channel_name)))
+        presence.keeper().add(self.channel_name)
         await broadcast.announce_presence(self.session.pk)
 
     async def disconnect(self, code):
@@ -78,6 +79,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
                 # Redis down: the subscription went with it. The presence row
                 # must go all the same, or the person shows « connecté » forever.
                 logger.warning("Leaving %s without the channel layer", self.group)
+            presence.keeper().discard(self.channel_name)
             await _leave(self.session, self.channel_name)
             await broadcast.announce_presence(self.session.pk)
 

@@ -349,6 +349,9 @@ class Presence(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     channel_name = models.CharField(max_length=200, unique=True)
     connected_at = models.DateTimeField(auto_now_add=True)
+    # Refreshed by the process holding the socket (sessions/presence.py): the
+    # row of a process killed without its disconnects stops being refreshed.
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     def __str__(self):
         return f"{self.user_id} @ {self.session_id}"

@@ -315,6 +315,19 @@ def presence_leave(*, session_id: int, channel_name: str) -> None:
     Presence.objects.filter(session_id=session_id, channel_name=channel_name).delete()
 
 
+def presence_refresh(*, channel_names, stale_before) -> set[int]:
+    """Mark these sockets as still open; drop the rows nobody refreshed since
+    `stale_before` (their process died). The ids of the sessions that lost one."""
+    now = timezone.now()
+    with transaction.atomic():
+        Presence.objects.filter(channel_name__in=channel_names).update(seen_at=now)
+        stale = Presence.objects.filter(seen_at__lt=stale_before)
+        session_ids = set(stale.values_list("session_id", flat=True))
+        if session_ids:
+            stale.delete()
+    return session_ids
+
+
 def action_progress(*, action: ActionItem, by, status: str, note: str = "") -> ActionUpdate:
     """The action's owner records where they stand; a live session of the
     group (step 0 « retour ») shows it at once."""

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 import codev.asgi
-from sessions import broadcast, services
+from sessions import broadcast, presence, services
 from sessions.consumers import POLICY_VIOLATION
 from sessions.models import Contribution, Presence, Session
 from sessions.state import SERVER_NOW_MARK
@@ -451,4 +451,41 @@ async def test_a_card_sends_the_board_alone(planned_session, member):
     assert 'id="live-board"' in pushed
     for region in ("live-header", "live-composer", "live-controls", "live-presence"):
         assert f'id="{region}"' not in pushed
+    await communicator.disconnect()
+
+
+# Presence after a process died
+
+
+async def test_rows_a_dead_process_left_expire_and_everyone_is_told(
+    planned_session, facilitator, member
+):
+    # A socket of `member` held by a process killed without its disconnects:
+    # its row stays, refreshed by nobody.
+    long_ago = timezone.now() - dt.timedelta(seconds=presence.TTL_SECONDS + 1)
+    await database_sync_to_async(Presence.objects.create)(
+        session=planned_session, user=member, channel_name="dead-process!1", seen_at=long_ago
+    )
+    watcher, _ = await open_socket(planned_session, facilitator)
+    first = await watcher.receive_from()
+    assert "Bruno Un" in first and "consultant · connecté" in first
+    await drain(watcher)
+
+    assert await presence.keeper().refresh() == {planned_session.pk}
+    told = await receive_until(watcher, 'id="live-presence"')
+
+    assert "consultant · connecté" not in told
+    assert await presences(planned_session) == [facilitator.pk]
+    await watcher.disconnect()
+
+
+async def test_open_sockets_are_refreshed_not_dropped(planned_session, member):
+    communicator, _ = await open_socket(planned_session, member)
+    await communicator.receive_from()
+    long_ago = timezone.now() - dt.timedelta(seconds=presence.TTL_SECONDS + 1)
+    await database_sync_to_async(Presence.objects.update)(seen_at=long_ago)
+
+    # The refresh marks this process's sockets first, so none of them is stale.
+    assert await presence.keeper().refresh() == set()
+    assert await presences(planned_session) == [member.pk]
     await communicator.disconnect()
