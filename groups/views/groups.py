@@ -133,8 +133,11 @@ def invitation_create(request, code):
 
 def _send_invitation(invitation: Invitation, link: str) -> None:
     context = {"invitation": invitation, "link": link}
+    subject = _("Invitation au groupe « %(name)s »") % {"name": invitation.group}
     send_mail(
-        subject=_("Invitation au groupe « %(name)s »") % {"name": invitation.group},
+        # One line, as the reminders' subject: a group name holding a line
+        # break would make Django refuse the header (BadHeaderError, a 500).
+        subject=" ".join(subject.split()),
         message=render_to_string("groups/email/invitation.txt", context),
         from_email=None,
         recipient_list=[invitation.email],

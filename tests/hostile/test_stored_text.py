@@ -20,6 +20,7 @@ import json
 import re
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 from hypothesis import example, given
@@ -157,6 +158,7 @@ def get(client, user, name, *args, query=None):
 @examples(15)
 @given(text=STORABLE, stage=st.sampled_from(STAGES[1:-1]))
 @example(text="0\r<script>alert(1)</script>", stage="retour")
+@example(text="Groupe\ndu jeudi", stage="expose")
 def test_stored_text_renders_inert_everywhere(text, stage, world, hostile_client):
     with one_example():
         hostile_client.cookies.clear()
@@ -211,6 +213,16 @@ def test_stored_text_renders_inert_everywhere(text, stage, world, hostile_client
         assert response["Content-Type"] == "application/json"
         data = json.loads(response.content)
         assert shown["card"] in [c["text"] for c in data["contributions"]]
+
+        # The group's name goes into the invitation's subject: still one line.
+        hostile_client.force_login(facilitator)
+        mail.outbox.clear()
+        invite = hostile_client.post(
+            reverse("invitation_create", args=[group.code]),
+            {"email": "nina@test.codev", "role": "member"},
+        )
+        assert invite.status_code == 302
+        assert [len(m.subject.splitlines()) for m in mail.outbox] == [1]
 
         feed = hostile_client.get(reverse("calendar_feed", args=[world["feed_token"]]))
         events = Calendar.from_ical(feed.content).walk("VEVENT")
