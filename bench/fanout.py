@@ -8,7 +8,8 @@ What it does, in one run (docs/performance.md explains the figures):
    facilitator, one client, six consultants).
 2. Starts the real app, `daphne codev.asgi:application` (REDIS_URL set: the
    Redis pub/sub layer, shared by BENCH_PROCESSES daphne processes on one
-   socket; unset: the in-memory layer, one process), and opens 800 websockets
+   socket, one per core by default; unset: the in-memory layer, one process),
+   and opens 800 websockets
    with each member's session cookie and the right Origin.
 3. Steady load: HTTP POSTs at RATE clicks/s for DURATION s, one click at a
    time per session: a consultant's contribution, the step forward, the step
@@ -50,7 +51,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = int(os.environ.get("BENCH_SESSIONS", "100"))
 RATE = float(os.environ.get("BENCH_RATE", "150"))
 DURATION = float(os.environ.get("BENCH_DURATION", "20"))
-PROCESSES = int(os.environ.get("BENCH_PROCESSES", "1"))
+# One daphne process per core, as docs/operations.md deploys it (Redis only).
+PROCESSES = int(os.environ.get("BENCH_PROCESSES", str(os.cpu_count() or 1)))
 PAGE_RATE = 10
 CLICK_TIMEOUT = 5.0
 VERSION = re.compile(r'data-version="(\d+)"')
