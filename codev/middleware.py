@@ -16,11 +16,14 @@ class LanguageCookieMiddleware(LocaleMiddleware):
     """
 
     def process_request(self, request):
-        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        if language not in dict(settings.LANGUAGES):
-            language = settings.LANGUAGE_CODE
-        translation.activate(language)
+        translation.activate(chosen_language(request.COOKIES))
         request.LANGUAGE_CODE = translation.get_language()
+
+
+def chosen_language(cookies) -> str:
+    """The language of the switch's cookie, else French (pages and sockets alike)."""
+    language = cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 class RefuseNulMiddleware(MiddlewareMixin):

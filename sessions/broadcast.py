@@ -7,6 +7,8 @@ import threading
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
+from django.utils import translation
 
 from sessions.models import Session
 from sessions.state import SERVER_NOW_MARK, load_state, render_all_audiences, render_regions
@@ -41,8 +43,9 @@ def session_changed(session_id: int, regions=None) -> None:
         }
         _recent.value = (session_id, regions, state)
         if regions is None:
-            for audience, html in message["html"].items():
-                _remember(session_id, audience, state.session.version, html)
+            for language, by_audience in message["html"].items():
+                for audience, html in by_audience.items():
+                    _remember(session_id, audience, language, state.session.version, html)
         async_to_sync(get_channel_layer().group_send)(group_name(session_id), message)
     except Exception:
         logger.exception("Broadcast failed for session %s", session_id)
@@ -69,29 +72,38 @@ def take_state(session_id: int):
 # burst of (re)connects, 800 phones after a restart, renders each session once
 # per audience instead of once per phone. Presence shown in it may be a moment
 # old: the presence broadcast that follows each join corrects it.
-_rendered: dict[tuple[int, str], tuple[int, str]] = {}
+_rendered: dict[tuple[int, str, str], tuple[int, str]] = {}
 _RENDERED_MAX = 2000
 _rendered_lock = threading.Lock()
 
 
-def _remember(session_id: int, audience: str, version: int, html: str) -> None:
+def _remember(session_id: int, audience: str, language: str, version: int, html: str) -> None:
+    key = (session_id, audience, language)
     with _rendered_lock:
-        _rendered.pop((session_id, audience), None)
-        _rendered[(session_id, audience)] = (version, html)
+        _rendered.pop(key, None)
+        _rendered[key] = (version, html)
         while len(_rendered) > _RENDERED_MAX:
             _rendered.pop(next(iter(_rendered)))
 
 
-def current_regions(session_id: int, audience: str) -> str:
+def current_regions(session_id: int, audience: str, language: str) -> str:
     """Every region at the session's current version for `audience`, unstamped."""
     version = Session.objects.values_list("version", flat=True).get(pk=session_id)
-    cached = _rendered.get((session_id, audience))
+    cached = _rendered.get((session_id, audience, language))
     if cached is not None and cached[0] == version:
         return cached[1]
     state = load_state(session_id, live=True)
-    html = render_regions(state, audience, server_now=SERVER_NOW_MARK)
-    _remember(session_id, audience, state.session.version, html)
+    with translation.override(language):
+        html = render_regions(state, audience, server_now=SERVER_NOW_MARK)
+    _remember(session_id, audience, language, state.session.version, html)
     return html
+
+
+def for_socket(html: dict, language: str, audience: str) -> str:
+    """A broadcast's HTML for one socket: its language (else the default one,
+    for a socket that joined after the broadcast read who is there)."""
+    by_audience = html.get(language) or html[settings.LANGUAGE_CODE]
+    return by_audience.get(audience) or by_audience["all"]
 
 
 # Presence is announced a moment after a socket opens or closes, once for all

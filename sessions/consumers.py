@@ -6,6 +6,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 
+from codev.middleware import chosen_language
 from sessions import broadcast, layer_watch, presence, services
 from sessions.access import session_for_member
 from sessions.broadcast import group_name
@@ -20,9 +21,11 @@ def _session_for(user, code: str) -> Session | None:
 
 
 @database_sync_to_async
-def _join(session: Session, user, channel_name: str) -> str:
-    services.presence_join(session_id=session.pk, user=user, channel_name=channel_name)
-    return broadcast.current_regions(session.pk, role_of(session, user))
+def _join(session: Session, user, channel_name: str, language: str) -> str:
+    services.presence_join(
+        session_id=session.pk, user=user, channel_name=channel_name, language=language
+    )
+    return broadcast.current_regions(session.pk, role_of(session, user), language)
 
 
 @database_sync_to_async
@@ -57,6 +60,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
             # Closed before joining the group: a stranger hears nothing.
             await self.close()
             return
+        # The language of the page it belongs to (codev.middleware).
+        self.language = chosen_language(self.scope.get("cookies", {}))
         self.group = group_name(self.session.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -65,7 +70,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if self.watch is not None:
             self.watch.sockets.add(self)
         # Full state on every (re)connect: nothing depends on missed messages.
-        await self.send(text_data=stamp(await _join(self.session, user, self.channel_name)))
+        html = await _join(self.session, user, self.channel_name, self.language)
+        await self.send(text_data=stamp(html))
         presence.keeper().add(self.channel_name)
         await broadcast.announce_presence(self.session.pk)
 
@@ -99,5 +105,5 @@ class SessionConsumer(AsyncWebsocketConsumer):
             # removed since the socket opened, and must hear nothing more.
             await self.close()
             return
-        html = event["html"]
-        await self.send(text_data=stamp(html.get(audience) or html["all"]))
+        html = broadcast.for_socket(event["html"], self.language, audience)
+        await self.send(text_data=stamp(html))

@@ -352,6 +352,8 @@ class Presence(models.Model):
     # Refreshed by the process holding the socket (sessions/presence.py): the
     # row of a process killed without its disconnects stops being refreshed.
     seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # The language the phone reads: broadcasts are rendered in each one present.
+    language = models.CharField(max_length=8, default=settings.LANGUAGE_CODE)
 
     def __str__(self):
         return f"{self.user_id} @ {self.session_id}"

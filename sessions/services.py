@@ -2,6 +2,7 @@
 bump the session's version and broadcast once the transaction has committed.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -304,11 +305,16 @@ def hand_clear(*, session, by, hand: HandRaise | None = None) -> None:
         _changed(session.pk, QUEUE)
 
 
-def presence_join(*, session_id: int, user, channel_name: str) -> None:
+def presence_join(*, session_id: int, user, channel_name: str, language: str = "") -> None:
     # The one write a socket makes: presence exists only while it is open. It
     # does not bump the version (nothing a person wrote changed); the consumer
     # announces it (broadcast.announce_presence).
-    Presence.objects.create(session_id=session_id, user=user, channel_name=channel_name)
+    Presence.objects.create(
+        session_id=session_id,
+        user=user,
+        channel_name=channel_name,
+        language=language or settings.LANGUAGE_CODE,
+    )
 
 
 def presence_leave(*, session_id: int, channel_name: str) -> None:

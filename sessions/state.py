@@ -6,9 +6,10 @@ phone receives after a change are exactly those it gets on reconnect.
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Avg, Count
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from groups.models import Membership
 from sessions import forms, steps
@@ -28,6 +29,8 @@ class LiveState:
     memberships: list
     roles: dict
     present_user_ids: set
+    # The languages the open sockets read (always with the default one).
+    languages: set = field(default_factory=lambda: {settings.LANGUAGE_CODE})
     # The board's and the queue's content: left empty when a change touches
     # neither (load_state's `regions`), since nothing renders it then.
     questions: list = field(default_factory=list)
@@ -99,8 +102,11 @@ def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
         session=session,
         memberships=memberships,
         roles=role_map(session, memberships),
-        present_user_ids=set(session.presences.values_list("user_id", flat=True)),
+        present_user_ids=set(),
     )
+    for user_id, language in session.presences.values_list("user_id", "language"):
+        state.present_user_ids.add(user_id)
+        state.languages.add(language)
     content = set()
     if regions is None or "board" in regions:
         if not live:
@@ -183,14 +189,22 @@ def stamp(html: str) -> str:
     return html.replace(SERVER_NOW_MARK.TEXT, timezone.now().isoformat())
 
 
-def render_all_audiences(state: LiveState, regions=None) -> dict[str, str]:
-    """{audience: html}, unstamped; `{"all": html}` when every region is shared."""
-    if regions is not None and SHARED_REGIONS.issuperset(regions):
-        return {"all": render_regions(state, AUDIENCES[0], regions=regions)}
-    return {
-        audience: render_regions(state, audience, regions=regions, server_now=SERVER_NOW_MARK)
-        for audience in AUDIENCES
-    }
+def render_all_audiences(state: LiveState, regions=None) -> dict[str, dict[str, str]]:
+    """{language: {audience: html}}, unstamped, for every language a socket of
+    the session reads; `{"all": html}` when every region rendered is shared."""
+    rendered = {}
+    for language in sorted(state.languages):
+        with translation.override(language):
+            if regions is not None and SHARED_REGIONS.issuperset(regions):
+                rendered[language] = {"all": render_regions(state, AUDIENCES[0], regions=regions)}
+                continue
+            rendered[language] = {
+                audience: render_regions(
+                    state, audience, regions=regions, server_now=SERVER_NOW_MARK
+                )
+                for audience in AUDIENCES
+            }
+    return rendered
 
 
 def default_forms(state: LiveState, audience: str) -> dict:
@@ -206,17 +220,23 @@ def default_forms(state: LiveState, audience: str) -> dict:
         )
         if following:
             action_initial["due_date"] = timezone.localtime(following.scheduled_at).date()
-    return {
-        "expose": forms.ExposeForm(
+    makers = {
+        "expose": lambda: forms.ExposeForm(
             initial={"title": session.expose_title, "summary": session.expose_summary}
         ),
-        "question": forms.QuestionForm(),
-        "demand": forms.DemandForm(initial={"text": session.demand_text}),
-        "contribution": forms.ContributionForm(),
-        "action": forms.ActionForm(initial=action_initial),
-        "learning": forms.LearningForm(),
-        "feedback": forms.FeedbackForm(),
+        "question": forms.QuestionForm,
+        "demand": lambda: forms.DemandForm(initial={"text": session.demand_text}),
+        "contribution": forms.ContributionForm,
+        "action": lambda: forms.ActionForm(initial=action_initial),
+        "learning": forms.LearningForm,
+        "feedback": forms.FeedbackForm,
     }
+    # Only the forms on screen: the composer's, and the client's « En faire une
+    # action » on the board. Every broadcast renders three audiences.
+    shown = set(steps.composer_forms(session, audience))
+    if audience == "client":
+        shown.add("action")
+    return {name: make() for name, make in makers.items() if name in shown}
 
 
 def context_for(state: LiveState, audience: str, *, bound=None) -> dict:

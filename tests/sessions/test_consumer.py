@@ -55,10 +55,12 @@ def session_cookie(user):
     return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
-async def open_socket(session, user=None, *, origin=ORIGIN):
+async def open_socket(session, user=None, *, origin=ORIGIN, language=None):
     headers = [(b"origin", origin), (b"host", b"testserver")]
     if user is not None:
         cookie = f"{settings.SESSION_COOKIE_NAME}={await session_cookie(user)}"
+        if language:
+            cookie += f"; {settings.LANGUAGE_COOKIE_NAME}={language}"
         headers.append((b"cookie", cookie.encode()))
     communicator = WebsocketCommunicator(
         codev.asgi.application, f"/ws/sessions/{session.code}/", headers=headers
@@ -488,4 +490,52 @@ async def test_open_sockets_are_refreshed_not_dropped(planned_session, member):
     # The refresh marks this process's sockets first, so none of them is stale.
     assert await presence.keeper().refresh() == set()
     assert await presences(planned_session) == [member.pk]
+    await communicator.disconnect()
+
+
+# Each phone in its own language
+
+
+async def test_each_phone_reads_every_change_in_its_own_language(
+    planned_session, facilitator, consultants
+):
+    await go_live(planned_session, Step.EXPOSE)
+    french, _ = await open_socket(planned_session, consultants[0])
+    english, _ = await open_socket(planned_session, consultants[1], language="en")
+    assert "vous êtes consultant" in await french.receive_from()
+    assert "you are a consultant" in await english.receive_from()
+    await drain(french)
+    await drain(english)
+
+    # The facilitator clicks in French: the English phone still reads English.
+    await post_as(facilitator, "session_move", planned_session, {"from_step": Step.EXPOSE})
+
+    in_french = await receive_until(french, "Clarification")
+    in_english = await receive_until(english, 'id="live-header"')
+    assert "vous êtes consultant" in in_french and "you are a consultant" not in in_french
+    assert "you are a consultant" in in_english and "vous êtes consultant" not in in_english
+    await french.disconnect()
+    await english.disconnect()
+
+
+async def test_a_language_nobody_reads_is_not_rendered(planned_session, facilitator, member):
+    await go_live(planned_session, Step.EXPOSE)
+    communicator, _ = await open_socket(planned_session, member)
+    await drain(communicator)
+    sent = []
+    layer = get_channel_layer()
+    group_send = layer.group_send
+
+    async def spy(group, message):
+        sent.append(message)
+        await group_send(group, message)
+
+    layer.group_send = spy
+    try:
+        await post_as(facilitator, "session_move", planned_session, {"from_step": Step.EXPOSE})
+        await receive_until(communicator, "Clarification")
+    finally:
+        del layer.group_send
+
+    assert [set(message["html"]) for message in sent] == [{"fr"}]
     await communicator.disconnect()
