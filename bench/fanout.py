@@ -367,6 +367,7 @@ class Results:
     errors: int = 0
     skipped: int = 0
     cpu: float = 0.0
+    client_cpu: float = 0.0
 
 
 async def click(http, session, send, results: Results):
@@ -525,8 +526,10 @@ async def measure(base, world, ws_path, send, send_step, servers=None, page=True
             asyncio.create_task(page_loads(http, base, world, stop, page_timings)) if page else None
         )
         cpu_before = cpu_seconds(servers.pids if servers else [])
+        client_before = cpu_seconds([os.getpid()])
         await steady(http, world, send, results, RATE, DURATION)
         results.cpu = cpu_seconds(servers.pids if servers else []) - cpu_before
+        results.client_cpu = cpu_seconds([os.getpid()]) - client_before
         stop.set()
         if pages:
             await pages
@@ -613,6 +616,11 @@ def main():
             f"  daphne CPU per click (steady, page loads included):"
             f" {results.cpu / clicks * 1000:.1f} ms"
         )
+    log(
+        f"  CPU over the steady phase: daphne {results.cpu / DURATION:.2f} cores,"
+        f" this bench client {results.client_cpu / DURATION:.2f} cores"
+        f" (of {os.cpu_count()})"
+    )
     summarize("codev burst", burst_results)
     size = round(statistics.fmean(sizes)) if sizes else 1000
     log(f"  message size: mean {size} chars; daphne RSS {rss_before:.0f} → {rss_after:.0f} MB")
