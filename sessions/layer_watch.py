@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 1.0
 # No heartbeat back for this long: the layer is not delivering.
 STALE_SECONDS = 3.0
+# How often the silence is judged (and the loop's own lateness measured).
+JUDGE_SECONDS = 0.25
 # « Try again later » (1013) in the private range, since autobahn lets a server
 # close only with 1000 or 3000-4999. live.js reconnects on it.
 RETRY_CLOSE_CODE = 4013
@@ -73,6 +75,7 @@ class LayerWatch:
         self._channel = self._channel_name()
         self._listener = loop.create_task(self._listen())
         self._beater = loop.create_task(self._beat())
+        self._judge_task = loop.create_task(self._judge())
 
     @staticmethod
     def _channel_name() -> str:
@@ -94,15 +97,7 @@ class LayerWatch:
 
     async def _beat(self) -> None:
         while True:
-            planned = self.loop.time() + HEARTBEAT_SECONDS
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            late = self.loop.time() - planned
-            if late > 0:
-                # A busy process runs its loop late, and so hears late what
-                # Redis delivered in time: time the loop did not run is not
-                # silence from Redis (closing every socket of an overloaded
-                # process would only add 800 reconnects to its load).
-                self._last_heard += late
             self._sent += 1
             message = {"type": "layer.heartbeat", "n": self._sent}
             try:
@@ -114,7 +109,21 @@ class LayerWatch:
                 # Also a number missing from the sequence, seen when Redis is back.
                 self.publishing = False
                 self._last_refused = self.loop.time()
+
+    async def _judge(self) -> None:
+        """Is the silence Redis's? Judged on the time this loop actually ran.
+
+        A busy process runs its loop late, and so hears late what Redis
+        delivered in time: closing every socket of an overloaded process would
+        only add 800 reconnects to its load. This task does nothing but sleep,
+        so how late it wakes is how long the loop did not run, whatever the
+        other tasks were awaiting: that time is not counted as silence.
+        """
+        while True:
+            planned = self.loop.time() + JUDGE_SECONDS
+            await asyncio.sleep(JUDGE_SECONDS)
             now = self.loop.time()
+            self._last_heard += max(0.0, now - planned)
             if now - self._last_heard > STALE_SECONDS:
                 if self.delivering:
                     self.delivering = False
@@ -124,6 +133,7 @@ class LayerWatch:
                     self._listener.cancel()
                     self._channel = self._channel_name()
                     self._listener = self.loop.create_task(self._listen())
+                    self._last_refused = now  # one new subscription per silence
 
     def _heard(self, number: int) -> None:
         if self._expected is not None and number > self._expected and self.delivering:

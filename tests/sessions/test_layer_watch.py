@@ -48,6 +48,7 @@ async def watched(redis_url):
 
 async def stop(layer, watch):
     watch._beater.cancel()
+    watch._judge_task.cancel()
     watch._listener.cancel()
     await layer.flush()
 
