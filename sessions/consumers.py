@@ -14,10 +14,7 @@ from sessions.models import Session
 from sessions.roles import role_of
 from sessions.state import stamp
 
-
-@database_sync_to_async
-def _session_for(user, code: str) -> Session | None:
-    return session_for_member(user, code)
+_session_for = database_sync_to_async(session_for_member)
 
 
 @database_sync_to_async

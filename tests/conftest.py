@@ -19,6 +19,9 @@ from sessions.models import Participation, Session
 
 PASSWORD = "un mot de passe solide"
 
+# The websocket tests' fixtures: asgi_application, empty_channel_layer.
+pytest_plugins = ["tests.sockets"]
+
 
 @pytest.hookimpl(trylast=True)  # after `-m` / `-k` have deselected
 def pytest_collection_modifyitems(config, items):

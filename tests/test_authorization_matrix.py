@@ -45,13 +45,10 @@ middleware stands in front of them all the same.
 import asyncio
 import dataclasses
 import datetime as dt
-import importlib
 from collections.abc import Callable
 
 import pytest
-import pytest_asyncio
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib import admin
@@ -80,6 +77,7 @@ from sessions.models import (
 )
 from sessions.steps import Step
 from tests.conftest import PASSWORD, add_member, make_user
+from tests.sockets import session_cookie
 
 ROLES = ("anonymous", "stranger", "member", "client", "consultant", "facilitator")
 
@@ -694,32 +692,6 @@ def test_a_superuser_passes_where_the_six_are_sent_to_sign_in(client, world, row
 
 
 ORIGIN = b"http://testserver"
-
-
-@pytest_asyncio.fixture
-async def empty_channel_layer():
-    # The in-memory layer outlives a test; start and end each one with no groups.
-    await get_channel_layer().flush()
-    yield
-    await get_channel_layer().flush()
-
-
-@pytest.fixture
-def asgi_application(settings):
-    """codev.asgi.application, built under the test settings.
-
-    AllowedHostsOriginValidator copies ALLOWED_HOSTS when codev.asgi is first
-    imported, before pytest-django adds "testserver": import it again here.
-    """
-    settings.ALLOWED_HOSTS = ["testserver"]
-    return importlib.reload(codev.asgi).application
-
-
-@database_sync_to_async
-def session_cookie(user):
-    client = Client()
-    client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 @database_sync_to_async

@@ -11,7 +11,6 @@ in-memory layer when unset), and one consumer per socket behind codev.asgi.
 """
 
 import asyncio
-import importlib
 import statistics
 import time
 
@@ -30,18 +29,16 @@ from sessions import services
 from sessions.models import Contribution, Session
 from sessions.steps import Step
 
-pytestmark = [pytest.mark.bench, pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.bench,
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("asgi_application"),
+]
 
 SOCKETS = [9, 60, 150]
 MOVES = 20
 CARDS = 50
-
-
-@pytest.fixture(autouse=True)
-def asgi_application(settings):
-    # AllowedHostsOriginValidator reads ALLOWED_HOSTS when codev.asgi is imported.
-    settings.ALLOWED_HOSTS = ["testserver"]
-    return importlib.reload(codev.asgi).application
 
 
 @database_sync_to_async

@@ -4,11 +4,9 @@ auth from the session cookie, routing): who may listen, and what they hear.
 
 import asyncio
 import datetime as dt
-import importlib
 import re
 
 import pytest
-import pytest_asyncio
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
@@ -23,36 +21,15 @@ from sessions.consumers import POLICY_VIOLATION
 from sessions.models import Contribution, Presence, Session
 from sessions.state import SERVER_NOW_MARK
 from sessions.steps import Step
+from tests.sockets import session_cookie
 
-pytestmark = [pytest.mark.asyncio, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.asyncio,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("empty_channel_layer", "asgi_application"),
+]
 
 ORIGIN = b"http://testserver"
-
-
-@pytest_asyncio.fixture(autouse=True)
-async def empty_channel_layer():
-    # The in-memory layer outlives a test; start each one with no groups.
-    await get_channel_layer().flush()
-    yield
-    await get_channel_layer().flush()
-
-
-@pytest.fixture(autouse=True)
-def asgi_application(settings):
-    """codev.asgi.application, built under the test settings.
-
-    AllowedHostsOriginValidator copies ALLOWED_HOSTS when codev.asgi is first
-    imported, before pytest-django adds "testserver": import it again here.
-    """
-    settings.ALLOWED_HOSTS = ["testserver"]
-    return importlib.reload(codev.asgi).application
-
-
-@database_sync_to_async
-def session_cookie(user):
-    client = Client()
-    client.force_login(user)
-    return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 async def open_socket(session, user=None, *, origin=ORIGIN, language=None):
