@@ -7,6 +7,7 @@ in-memory channel layer, one process), so `make run` works on a bare machine.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -50,6 +51,37 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_origin(name: str) -> str:
+    """An http(s) scheme and host, without the trailing slash; "" when unset.
+
+    Paths are refused: the app's URLs are reversed from the root, so a path here
+    would give links that look right and lead nowhere.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    try:
+        parts = urlsplit(raw)
+        # .port raises ValueError on a port that is not a number up to 65535.
+        valid = (
+            parts.scheme in {"http", "https"}
+            and bool(parts.hostname)
+            and parts.port != 0
+            and parts.username is None
+            and parts.path in {"", "/"}
+            and not parts.query
+            and not parts.fragment
+        )
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ImproperlyConfigured(
+            f"{name} must be an http(s) address without a path, like "
+            f"https://codev.example.org, not {raw!r}."
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 SECRET_KEY = env_str("SECRET_KEY")
 # A deployment always sets SECRET_KEY, and with it DEBUG is off unless asked
 # for; a checkout with no SECRET_KEY is a developer's machine, in debug mode.
@@ -61,6 +93,9 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# The public address, for links in mail sent outside a request (send_reminders);
+# unset, those mails carry no link. A request's own links use its Host header.
+SITE_URL = env_origin("SITE_URL")
 
 INSTALLED_APPS = [
     # daphne first: its runserver serves HTTP and websockets together.
@@ -97,9 +132,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "codev.middleware.NotAllowedPageMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
     "axes.middleware.AxesMiddleware",
 ]
+# A failed CSRF check gets a page in French in the layout (Django's is English).
+CSRF_FAILURE_VIEW = "codev.views.csrf_failure"
 
 ROOT_URLCONF = "codev.urls"
 ASGI_APPLICATION = "codev.asgi.application"

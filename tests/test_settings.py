@@ -108,3 +108,21 @@ def test_behind_a_proxy_the_client_address_setting_follows_the_environment():
     result = run_manage("check", DEBUG="true", TRUSTED_PROXY_COUNT="un")
     assert result.returncode != 0
     assert "TRUSTED_PROXY_COUNT must be an integer" in result.stderr
+
+
+def test_site_url_follows_the_environment_without_its_trailing_slash():
+    assert print_setting("repr(settings.SITE_URL)", DEBUG="true") == "''"
+    assert (
+        print_setting("settings.SITE_URL", DEBUG="true", SITE_URL="https://codev.example.org/")
+        == "https://codev.example.org"
+    )
+
+
+@pytest.mark.parametrize(
+    "site_url",
+    ["codev.example.org", "ftp://codev.example.org", "https://codev.example.org/codev", "https://"],
+)
+def test_a_site_url_that_is_not_an_http_origin_fails_loudly(site_url):
+    result = run_manage("check", DEBUG="true", SITE_URL=site_url)
+    assert result.returncode != 0
+    assert "SITE_URL must be an http(s) address without a path" in result.stderr
