@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import override_settings
 from django.utils import timezone
 
 from groups.models import Group
@@ -144,9 +145,11 @@ def test_body_lists_the_members_own_open_actions_only(
     assert "Préparer l'entretien" not in mail_to(mailoutbox, member).body
 
 
+@pytest.mark.parametrize("site_url", ["", "https://codev.example.org"])
 def test_body_holds_no_demand_contribution_learning_or_private_note(
-    soon, last_session, client_user, mailoutbox
+    soon, last_session, client_user, mailoutbox, settings, site_url
 ):
+    settings.SITE_URL = site_url
     soon.demand_text = "sujet de la prochaine séance"
     soon.expose_title = "Titre de l'exposé"
     soon.save()
@@ -164,6 +167,26 @@ def test_body_holds_no_demand_contribution_learning_or_private_note(
         ]:
             assert secret not in mail.body, (mail.to, secret)
             assert secret not in mail.subject, (mail.to, secret)
+
+
+@override_settings(SITE_URL="https://codev.example.org")
+def test_with_site_url_the_mail_links_to_the_session_and_the_carnet(soon, member, mailoutbox):
+    run("--days", "3")
+
+    body = mail_to(mailoutbox, member).body
+    assert f"Page de la séance : https://codev.example.org/s/{soon.code}/\n" in body
+    assert "Votre carnet : https://codev.example.org/carnet/\n" in body
+
+
+@override_settings(SITE_URL="")
+def test_without_site_url_the_mail_has_no_link(soon, member, mailoutbox):
+    run("--days", "3")
+
+    body = mail_to(mailoutbox, member).body
+    assert soon.code not in body
+    assert "/carnet/" not in body
+    assert "Page de la séance" not in body
+    assert "Votre carnet" not in body
 
 
 def test_member_without_open_actions_is_told_so(soon, member, mailoutbox):

@@ -6,7 +6,9 @@ calendar without overlap and each session is announced once. See README.md.
 
 The mail holds the group, the date, the place and the member's own open
 actions (text and due date): never the demand, contributions or notes, since
-mail travels through servers outside the group.
+mail travels through servers outside the group. With SITE_URL set it also links
+to the session's page and to the member's carnet; the links hold only the
+session's public code, and both pages ask the member to sign in.
 """
 
 import datetime as dt
@@ -17,6 +19,7 @@ from django.core.mail import send_mass_mail
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import F
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -58,6 +61,14 @@ def reminders_for(session: Session) -> list[tuple[str, str, None, list[str]]]:
     )
     for action in open_actions:
         actions[action.author_id].append(action)
+    # No request here to take the host from: without SITE_URL there is no link
+    # rather than a relative one that no mail reader can follow.
+    links = {}
+    if settings.SITE_URL:
+        links = {
+            "session_url": settings.SITE_URL + reverse("session_detail", args=[session.code]),
+            "logbook_url": settings.SITE_URL + reverse("logbook"),
+        }
     messages = []
     for membership in memberships:
         context = {
@@ -65,6 +76,7 @@ def reminders_for(session: Session) -> list[tuple[str, str, None, list[str]]]:
             "group": session.group,
             "session": session,
             "actions": actions[membership.user_id],
+            **links,
         }
         subject = render_to_string("sessions/email/reminder_subject.txt", context)
         body = render_to_string("sessions/email/reminder.txt", context)
