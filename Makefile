@@ -37,11 +37,13 @@ test: install
 	$(BIN)/python -m pytest
 
 # In one process, a step change reaching 9, 60 and 150 sockets (latency, queries);
-# then bench/fanout.py: 800 sockets under daphne, 150 clicks/s, burst, resync, the
-# bare floor. Its last line is the summary (docs/performance.md). Set DATABASE_URL
-# and REDIS_URL for PostgreSQL and Redis; it uses a database of its own.
+# bench/costs.py: the CPU each part of a click takes; then bench/fanout.py: 800
+# sockets under daphne, 150 clicks/s, burst, resync, the bare floor, its last line
+# the summary (docs/performance.md). Set DATABASE_URL and REDIS_URL for PostgreSQL
+# and Redis; the bench uses a database of its own.
 bench: install
 	$(BIN)/python -m pytest -m bench -s -q -p no:cacheprovider tests/bench
+	DEBUG=false $(BIN)/python bench/costs.py
 	DEBUG=false $(BIN)/python bench/fanout.py
 
 # Extracting strings needs GNU gettext (apt-get install gettext); compiling does not.
