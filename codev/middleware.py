@@ -2,7 +2,9 @@ from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.core.exceptions import BadRequest
+from django.http import HttpResponseNotAllowed
 from django.middleware.locale import LocaleMiddleware
+from django.shortcuts import render
 from django.utils import translation
 from django.utils.deprecation import MiddlewareMixin
 
@@ -39,3 +41,21 @@ class RefuseNulMiddleware(MiddlewareMixin):
         query = unquote_plus(request.META.get("QUERY_STRING", ""))
         if "\x00" in request.path_info or "\x00" in query:
             raise BadRequest("NUL character in the URL")
+
+
+class NotAllowedPageMiddleware(MiddlewareMixin):
+    """A 405 (a POST-only address opened as a link, say) gets a page in French.
+
+    @require_POST and @require_GET answer with an empty body, and Django has no
+    handler405 to give a template to. The page keeps the Allow header. Placed
+    after the messages and auth middleware: the layout reads both.
+    """
+
+    def process_response(self, request, response):
+        if not isinstance(response, HttpResponseNotAllowed) or response.content:
+            return response
+        allowed = response["Allow"]
+        methods = {method.strip() for method in allowed.split(",")}
+        page = render(request, "405.html", {"form_only": "GET" not in methods}, status=405)
+        page["Allow"] = allowed
+        return page
