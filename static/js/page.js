@@ -20,4 +20,21 @@
   }
   document.addEventListener("focusin", selectAll);
   document.addEventListener("click", selectAll);
+
+  // htmx swaps no 4xx answer by default (the live page swaps 400 and 409), so a
+  // refused POST would show nothing. An error answer that names its own target
+  // (HX-Retarget, as codev.views.csrf_failure does: #request-error in the
+  // layout) is a message for the person: swap it there, the form untouched.
+  function isMessage(xhr) {
+    return xhr.status >= 400 && Boolean(xhr.getResponseHeader("HX-Retarget"));
+  }
+  // With DEBUG, django-htmx's script turns a 400, 403, 404 or 500 answer into
+  // the whole document (a developer's trace). Caught on the way down, such a
+  // message never reaches that script: a developer sees what a person sees.
+  document.addEventListener("htmx:beforeOnLoad", function (event) {
+    if (isMessage(event.detail.xhr)) event.stopPropagation();
+  }, true);
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (isMessage(event.detail.xhr)) event.detail.shouldSwap = true;
+  });
 })();
