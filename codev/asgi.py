@@ -11,6 +11,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from codev.routing import websocket_urlpatterns  # noqa: E402
+from codev.runtime import settle_garbage_collector  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -20,3 +21,6 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Last: everything the application needs is loaded, and stays for good.
+settle_garbage_collector()
