@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from groups.models import Group, Membership, User
 from sessions.models import Participation, Session
+from sessions.steps import Step
 
 PASSWORD = "un mot de passe solide"
 
@@ -55,6 +56,20 @@ def add_member(group: Group, user: User, role: str = Membership.Role.MEMBER) -> 
     return Membership.objects.create(
         group=group, user=user, role=role, charter_accepted_at=timezone.now()
     )
+
+
+def go_live(session: Session, step: str = Step.EXPOSE, *, include_retour: bool = False) -> Session:
+    """Put `session` live at `step`, as if the facilitator had walked it there."""
+    now = timezone.now()
+    Session.objects.filter(pk=session.pk).update(
+        status=Session.Status.LIVE,
+        step=step,
+        include_retour=include_retour,
+        started_at=now,
+        step_started_at=now,
+    )
+    session.refresh_from_db()
+    return session
 
 
 @pytest.fixture(autouse=True)

@@ -76,7 +76,7 @@ from sessions.models import (
     Session,
 )
 from sessions.steps import Step
-from tests.conftest import PASSWORD, add_member, make_user
+from tests.conftest import PASSWORD, add_member, go_live, make_user
 from tests.sockets import session_cookie
 
 ROLES = ("anonymous", "stranger", "member", "client", "consultant", "facilitator")
@@ -533,19 +533,15 @@ def world(group, planned_session, facilitator, client_user, consultants, outside
 def put_session_in(session, state):
     if state == PLANNED:
         return
-    now = timezone.now()
-    fields = {
-        "status": Session.Status.LIVE,
-        "step": state,
-        "include_retour": False,
-        "step_started_at": now,
-        "started_at": now,
-    }
+    # A closed session was walked to its last step first.
+    go_live(session, Step.LEARNINGS if state == CLOSED else state)
     if state == CLOSED:
-        fields.update(status=Session.Status.CLOSED, step=Step.LEARNINGS, closed_at=now)
-    if state == Step.DEMAND:
+        fields = {"status": Session.Status.CLOSED, "closed_at": timezone.now()}
+    elif state == Step.DEMAND:
         # The client has worded the demand: the consultants can check it.
-        fields["demand_text"] = DEMAND
+        fields = {"demand_text": DEMAND}
+    else:
+        return
     Session.objects.filter(pk=session.pk).update(**fields)
     session.refresh_from_db()
 
@@ -694,16 +690,11 @@ def test_a_superuser_passes_where_the_six_are_sent_to_sign_in(client, world, row
 ORIGIN = b"http://testserver"
 
 
-@database_sync_to_async
-def go_live(world, step):
-    put_session_in(world.session, step)
-
-
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("role", ROLES)
 async def test_socket(world, asgi_application, empty_channel_layer, role):
-    await go_live(world, Step.CLARIFICATION)
+    await database_sync_to_async(go_live)(world.session, Step.CLARIFICATION)
     headers = [(b"origin", ORIGIN), (b"host", b"testserver")]
     user = world.users[role]
     if user is not None:
@@ -748,7 +739,7 @@ def facilitator_moves(world, from_step):
 async def test_a_socket_stops_hearing_once_its_member_left_the_group(
     world, asgi_application, empty_channel_layer
 ):
-    await go_live(world, Step.CLARIFICATION)
+    await database_sync_to_async(go_live)(world.session, Step.CLARIFICATION)
     cookie = f"{settings.SESSION_COOKIE_NAME}={await session_cookie(world.users['member'])}"
     headers = [(b"origin", ORIGIN), (b"host", b"testserver"), (b"cookie", cookie.encode())]
     communicator = WebsocketCommunicator(

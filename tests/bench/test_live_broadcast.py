@@ -22,12 +22,12 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 import codev.asgi
 from sessions import services
-from sessions.models import Contribution, Session
+from sessions.models import Contribution
 from sessions.steps import Step
+from tests.conftest import go_live
 
 pytestmark = [
     pytest.mark.bench,
@@ -55,19 +55,11 @@ def cookies_for(users):
 
 @database_sync_to_async
 def prepare(session, consultants):
-    now = timezone.now()
-    Session.objects.filter(pk=session.pk).update(
-        status=Session.Status.LIVE,
-        step=Step.CONTRIBUTIONS,
-        include_retour=False,
-        step_started_at=now,
-        started_at=now,
-    )
+    go_live(session, Step.CONTRIBUTIONS)
     Contribution.objects.bulk_create(
         Contribution(session=session, author=consultants[i % len(consultants)], text=f"Carte {i}")
         for i in range(CARDS)
     )
-    session.refresh_from_db()
 
 
 @database_sync_to_async

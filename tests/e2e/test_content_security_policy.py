@@ -23,7 +23,7 @@ from playwright.sync_api import Page, expect
 from groups.models import User
 from sessions.models import Session
 from sessions.steps import Step
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, go_live
 from tests.e2e.test_live_session import LAPTOP, LIVE_DELAY, PHONE, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -92,12 +92,7 @@ def test_the_live_page_follows_the_session_under_the_policy(
 ):
     people = [facilitator, consultants[0]]
     User.objects.filter(pk__in=[p.pk for p in people]).update(password=server_password_hash)
-    Session.objects.filter(pk=planned_session.pk).update(
-        status=Session.Status.LIVE,
-        step=Step.EXPOSE,
-        started_at=timezone.now(),
-        step_started_at=timezone.now(),
-    )
+    go_live(planned_session, Step.EXPOSE)
     path = f"/s/{planned_session.code}/"
     laptop, phone = watched(LAPTOP), watched(PHONE)
     sign_in(laptop.page, facilitator, path)

@@ -9,12 +9,11 @@ static/js/page.js swaps an error answer that names its target (HX-Retarget).
 import pytest
 from django.conf import settings
 from django.middleware.csrf import _get_new_csrf_string
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from groups.models import User
-from sessions.models import Session
 from sessions.steps import Step
+from tests.conftest import go_live
 from tests.e2e.test_live_session import PHONE, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -24,16 +23,7 @@ TITLE = "Mes délais qui glissent"
 
 @pytest.fixture
 def exposing(planned_session):
-    now = timezone.now()
-    Session.objects.filter(pk=planned_session.pk).update(
-        status=Session.Status.LIVE,
-        step=Step.EXPOSE,
-        include_retour=False,
-        step_started_at=now,
-        started_at=now,
-    )
-    planned_session.refresh_from_db()
-    return planned_session
+    return go_live(planned_session, Step.EXPOSE)
 
 
 def test_an_expired_htmx_form_says_so_and_keeps_the_text(

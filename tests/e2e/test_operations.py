@@ -23,14 +23,14 @@ from dataclasses import dataclass
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import timezone
 from playwright.sync_api import Page, expect
 from websockets.sync.client import connect
 
 from sessions import services
 from sessions.layer_watch import HEARTBEAT_SECONDS, STALE_SECONDS
-from sessions.models import Contribution, Presence, Question, Session
+from sessions.models import Contribution, Presence, Question
 from sessions.steps import Step
+from tests.conftest import go_live
 from tests.e2e.test_live_session import PHONE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -40,17 +40,6 @@ LIVE_DELAY = 2.0
 # live.js waits at most 4 s between two tries (then the page loads the state).
 RECONNECT_CAP = 4.0
 VERSION = re.compile(r'data-version="(\d+)"')
-
-
-def go_live(session, step=Step.EXPOSE) -> None:
-    now = timezone.now()
-    Session.objects.filter(pk=session.pk).update(
-        status=Session.Status.LIVE,
-        step=step,
-        include_retour=False,
-        started_at=now,
-        step_started_at=now,
-    )
 
 
 def version_of(html: str) -> int:

@@ -21,13 +21,13 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import timezone
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from sessions.consumers import POLICY_VIOLATION
 from sessions.models import Presence, Session
 from sessions.steps import Step
+from tests.conftest import go_live
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -107,12 +107,7 @@ def post_as(server, user, path, data) -> int:
 
 @pytest.fixture
 def live_session(planned_session):
-    now = timezone.now()
-    Session.objects.filter(pk=planned_session.pk).update(
-        status=Session.Status.LIVE, step=Step.EXPOSE, step_started_at=now, started_at=now
-    )
-    planned_session.refresh_from_db()
-    return planned_session
+    return go_live(planned_session, Step.EXPOSE)
 
 
 @pytest.mark.parametrize(

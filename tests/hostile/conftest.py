@@ -39,6 +39,7 @@ from sessions.models import (
     Session,
 )
 from sessions.steps import Step
+from tests.conftest import go_live
 
 _COMMON = {
     "deadline": None,
@@ -160,11 +161,12 @@ def set_stage(session: Session, stage: str) -> None:
     elif stage == "closed":
         fields = {"status": Session.Status.CLOSED, "step": Step.LEARNINGS, "closed_at": now}
     else:
-        fields = {"status": Session.Status.LIVE, "step": stage, "step_started_at": now}
-        fields["started_at"] = now
-        if stage in (Step.CONTRIBUTIONS, Step.ACTION_PLAN, Step.LEARNINGS):
-            fields["demand_text"] = "comprendre mon équipe"
-            fields["demand_validated_at"] = now
+        # With the retour, as the planned session was made (the model's
+        # default): every step of STAGES is one the session can be at.
+        go_live(session, stage, include_retour=True)
+        if stage not in (Step.CONTRIBUTIONS, Step.ACTION_PLAN, Step.LEARNINGS):
+            return
+        fields = {"demand_text": "comprendre mon équipe", "demand_validated_at": now}
     Session.objects.filter(pk=session.pk).update(**fields)
     session.refresh_from_db()
 

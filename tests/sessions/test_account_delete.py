@@ -22,7 +22,7 @@ from sessions.models import (
 from sessions.roles import CLIENT
 from sessions.state import load_state, render_regions
 from sessions.steps import Step
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, go_live
 
 URL = reverse("account_delete")
 
@@ -30,11 +30,7 @@ URL = reverse("account_delete")
 @pytest.fixture
 def live_session(planned_session, member, client_user):
     """A session in its contributions step, where `member` wrote a bit of everything."""
-    now = timezone.now()
-    Session.objects.filter(pk=planned_session.pk).update(
-        status=Session.Status.LIVE, step=Step.CONTRIBUTIONS, step_started_at=now, started_at=now
-    )
-    session = planned_session
+    session = go_live(planned_session, Step.CONTRIBUTIONS)
     Question.objects.create(session=session, author=member, text="Qui décide du budget ?")
     Contribution.objects.create(session=session, author=member, text="Essayez un tour de table")
     Feedback.objects.create(session=session, author=member, rating=5)

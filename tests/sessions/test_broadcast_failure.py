@@ -10,10 +10,10 @@ import time
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from sessions.models import Contribution, Session
+from sessions.models import Contribution
 from sessions.steps import Step
+from tests.conftest import go_live
 
 
 @pytest.fixture
@@ -38,10 +38,7 @@ def test_a_contribution_is_kept_when_the_layer_is_down(
     caplog,
     django_capture_on_commit_callbacks,
 ):
-    now = timezone.now()
-    Session.objects.filter(pk=planned_session.pk).update(
-        status=Session.Status.LIVE, step=Step.CONTRIBUTIONS, started_at=now, step_started_at=now
-    )
+    go_live(planned_session, Step.CONTRIBUTIONS)
     client = login(member)
     started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:

@@ -21,6 +21,7 @@ from sessions.consumers import POLICY_VIOLATION
 from sessions.models import Contribution, Presence, Session
 from sessions.state import SERVER_NOW_MARK
 from sessions.steps import Step
+from tests.conftest import go_live as put_live
 from tests.sockets import session_cookie
 
 pytestmark = [
@@ -69,17 +70,8 @@ async def drain(communicator):
         await communicator.receive_from()
 
 
-@database_sync_to_async
-def go_live(session, step):
-    now = timezone.now()
-    Session.objects.filter(pk=session.pk).update(
-        status=Session.Status.LIVE,
-        step=step,
-        include_retour=False,
-        step_started_at=now,
-        started_at=now,
-    )
-    session.refresh_from_db()
+# The shared helper (tests/conftest.py), awaited from the event loop.
+go_live = database_sync_to_async(put_live)
 
 
 @database_sync_to_async

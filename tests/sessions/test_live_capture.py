@@ -27,6 +27,7 @@ from sessions.models import (
 from sessions.roles import CLIENT, CONSULTANT, FACILITATOR
 from sessions.state import load_state, render_regions
 from sessions.steps import Step
+from tests.conftest import go_live
 
 HTMX = {"HX-Request": "true"}
 SCRIPT = "<script>alert(1)</script>"
@@ -40,19 +41,6 @@ def text(response):
 
 def url(name, session, *args):
     return reverse(name, args=[session.code, *args])
-
-
-def go_live(session, step):
-    now = timezone.now()
-    Session.objects.filter(pk=session.pk).update(
-        status=Session.Status.LIVE,
-        step=step,
-        include_retour=False,
-        step_started_at=now,
-        started_at=now,
-    )
-    session.refresh_from_db()
-    return session
 
 
 def render_for(session, audience):

@@ -23,6 +23,7 @@ from sessions.models import (
 )
 from sessions.state import load_state, render_regions
 from sessions.steps import Step
+from tests.conftest import go_live
 
 # Measured (SQLite), the same for 5 and for 50 of everything. The facilitator's
 # page also renders the roles form; the retour step reads the previous plan and
@@ -35,15 +36,10 @@ BROADCAST_QUERIES = 12
 
 
 def fill(session, *, size, consultants, client_user, group):
-    """`size` contributions (half kept), and as much of everything else."""
-    now = timezone.now()
+    """A validated demand, `size` contributions (half kept), and as much of
+    everything else."""
     Session.objects.filter(pk=session.pk).update(
-        status=Session.Status.LIVE,
-        include_retour=True,
-        step_started_at=now,
-        started_at=now,
-        demand_text="dire non",
-        demand_validated_at=now,
+        demand_text="dire non", demand_validated_at=timezone.now()
     )
     Contribution.objects.bulk_create(
         Contribution(
@@ -84,10 +80,6 @@ def fill(session, *, size, consultants, client_user, group):
     Session.objects.create(group=group, scheduled_at=session.scheduled_at + dt.timedelta(days=28))
 
 
-def at_step(session, step):
-    Session.objects.filter(pk=session.pk).update(step=step)
-
-
 @pytest.fixture
 def make_session(group, facilitator, client_user, consultants, planned_session):
     """A live session of `size` contributions (and questions, actions…) at `step`."""
@@ -98,6 +90,8 @@ def make_session(group, facilitator, client_user, consultants, planned_session):
         )
         for participation in planned_session.participations.all():
             session.participations.create(user=participation.user, role=participation.role)
+        # With the retour, so that every step of STEPS is one the session can be at.
+        go_live(session, step, include_retour=True)
         fill(
             session,
             size=size,
@@ -105,7 +99,6 @@ def make_session(group, facilitator, client_user, consultants, planned_session):
             client_user=client_user,
             group=group,
         )
-        at_step(session, step)
         return session
 
     return _make

@@ -7,21 +7,14 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
-from sessions.models import Contribution, Session
+from sessions.models import Contribution
 from sessions.steps import Step
+from tests.conftest import go_live
 
 # `concurrent`: on SQLite the run gets a file database (tests/conftest.py), on
 # which the second writer waits for the first, as on PostgreSQL.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.concurrent]
-
-
-def go_live(session, step):
-    now = timezone.now()
-    Session.objects.filter(pk=session.pk).update(
-        status=Session.Status.LIVE, step=step, include_retour=False, step_started_at=now
-    )
 
 
 def at_once(*posts):

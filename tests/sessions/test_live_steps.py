@@ -14,6 +14,7 @@ from django.utils import timezone
 from sessions import services
 from sessions.models import HandRaise, Learning, Session
 from sessions.steps import Step
+from tests.conftest import go_live
 
 HTMX = {"HX-Request": "true"}
 CHANGED_STEP = "La séance a déjà changé d'étape : voici où elle en est."
@@ -26,20 +27,6 @@ def text(response):
 
 def url(name, session):
     return reverse(name, args=[session.code])
-
-
-def go_live(session, step, *, include_retour=False):
-    """Put `session` at `step`, as if the facilitator had walked it there."""
-    now = timezone.now()
-    Session.objects.filter(pk=session.pk).update(
-        status=Session.Status.LIVE,
-        step=step,
-        include_retour=include_retour,
-        step_started_at=now,
-        started_at=now,
-    )
-    session.refresh_from_db()
-    return session
 
 
 def start(client, session, *, include_retour, **extra):

@@ -21,6 +21,7 @@ from sessions.models import (
     Session,
 )
 from sessions.steps import Step
+from tests.conftest import go_live
 
 LOGBOOK_QUERIES = 14
 
@@ -209,9 +210,8 @@ def test_an_invalid_status_changes_nothing(login, client_user, past):
 
 
 def test_an_update_reaches_the_groups_live_session(login, client_user, past, planned_session):
-    Session.objects.filter(pk=planned_session.pk).update(
-        status=Session.Status.LIVE, step=Step.RETOUR, step_started_at=timezone.now()
-    )
+    # The retour step only exists when the session includes it.
+    go_live(planned_session, Step.RETOUR, include_retour=True)
     action = ActionItem.objects.get(text="Poser un cadre")
 
     login(client_user).post(
