@@ -13,6 +13,17 @@
     }
   });
 
+  // <button data-dismiss>: empty the message box it sits in (#request-error),
+  // uncovering the form and the text the person had typed.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-dismiss]");
+    if (button) {
+      event.preventDefault();
+      var box = button.closest(".request-error");
+      if (box) box.replaceChildren();
+    }
+  });
+
   // <input data-select-on-focus>: select the whole value, ready to copy.
   function selectAll(event) {
     var input = event.target.closest && event.target.closest("[data-select-on-focus]");

@@ -52,6 +52,15 @@ def test_an_expired_htmx_form_says_so_and_keeps_the_text(
     assert exposing.expose_title == ""
     screenshot(page, "expired-form-phone")
 
+    # The message covers the top of the form: closing it uncovers the text to copy.
+    banner.get_by_role("button", name="Fermer pour copier mon texte").click()
+    expect(banner).to_be_hidden()
+    expect(composer.locator("input[name=title]")).to_be_visible()
+    expect(composer.locator("input[name=title]")).to_have_value(TITLE)
+    # Sent again without reloading, it is refused again, and says so again.
+    composer.get_by_role("button", name="Enregistrer l'exposé").click()
+    expect(banner).to_contain_text("Cette page a expiré")
+
     banner.get_by_role("link", name="Recharger la page").click()
     page.wait_for_url(f"**{path}")
     expect(banner).to_be_hidden()
