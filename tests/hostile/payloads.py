@@ -5,6 +5,7 @@ hostile test shares: the page carries no script or htmx attribute that came
 from user text, a refusal says why in French, a refused text is handed back.
 """
 
+import datetime as dt
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -12,7 +13,12 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.templatetags.static import static
+from django.utils import timezone
 from hypothesis import strategies as st
+
+# Ordinary values the forms around a hostile field need to be valid.
+NEW_PASSWORD = "une phrase de passe neuve 2031"
+FUTURE = (timezone.now() + dt.timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
 
 # Hand-written attacks, each with a marker (`pwned`, `alert(1)`) that no
 # template of ours contains: if one of them survives as markup, the checks

@@ -13,11 +13,9 @@ nothing, a valid value, hostile text or the field repeated. Whatever it picks:
 """
 
 import dataclasses
-import datetime as dt
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 from hypothesis import event, example, given
 from hypothesis import strategies as st
 
@@ -25,7 +23,9 @@ from tests.conftest import PASSWORD
 from tests.hostile.conftest import STAGES, examples, one_example, set_stage, snapshot
 from tests.hostile.payloads import (
     FIELD_VALUE,
+    FUTURE,
     GARBAGE_SEGMENT,
+    NEW_PASSWORD,
     Page,
     assert_french_refusal,
     assert_inert,
@@ -36,8 +36,6 @@ from tests.hostile.payloads import (
 
 pytestmark = pytest.mark.django_db
 
-NEW_PASSWORD = "une phrase de passe neuve 2031"
-FUTURE = (timezone.now() + dt.timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
 TEXT = ["Une phrase ordinaire", "Aidez-moi à y voir clair"]
 
 

@@ -14,14 +14,12 @@ the interface announces); what is tested is what the app does with it:
 """
 
 import dataclasses
-import datetime as dt
 import re
 from collections.abc import Callable
 
 import pytest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,10 +29,13 @@ from sessions import forms as session_forms
 from sessions import steps
 from sessions.models import ActionItem, Contribution, Feedback, Learning, PrivateNote, Question
 from sessions.models import Session as LiveSession
+from sessions.roles import AUDIENCES
 from sessions.state import load_state, render_regions
 from tests.hostile.conftest import STAGES, examples, one_example, set_stage, snapshot
 from tests.hostile.payloads import (
+    FUTURE,
     HOSTILE_TEXT,
+    NEW_PASSWORD,
     Page,
     assert_french_refusal,
     assert_inert,
@@ -42,9 +43,6 @@ from tests.hostile.payloads import (
 
 pytestmark = pytest.mark.django_db
 
-NEW_PASSWORD = "une phrase de passe neuve 2031"
-FUTURE = (timezone.now() + dt.timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
-AUDIENCES = ("facilitator", "client", "consultant")
 GROUP_FIELDS = {
     "name": "Groupe du jeudi",
     "description": "Entre pairs",
