@@ -42,14 +42,12 @@ views; `test_a_post_without_its_csrf_token_is_refused` checks that the
 middleware stands in front of them all the same.
 """
 
-import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group as AuthGroup
@@ -77,7 +75,7 @@ from sessions.models import (
 )
 from sessions.steps import Step
 from tests.conftest import PASSWORD, add_member, go_live, make_user
-from tests.sockets import session_cookie
+from tests.sockets import Communicator, session_cookie
 
 ROLES = ("anonymous", "stranger", "member", "client", "consultant", "facilitator")
 
@@ -700,7 +698,7 @@ async def test_socket(world, asgi_application, empty_channel_layer, role):
     if user is not None:
         cookie = f"{settings.SESSION_COOKIE_NAME}={await session_cookie(user)}"
         headers.append((b"cookie", cookie.encode()))
-    communicator = WebsocketCommunicator(
+    communicator = Communicator(
         asgi_application, f"/ws/sessions/{world.session.code}/", headers=headers
     )
 
@@ -712,7 +710,7 @@ async def test_socket(world, asgi_application, empty_channel_layer, role):
             assert await communicator.receive_nothing()
         else:
             assert connected is True
-            state = await asyncio.wait_for(communicator.receive_from(), timeout=3)
+            state = await communicator.receive_from()
             assert 'id="live-header"' in state and 'id="live-board"' in state
             assert '<span class="step-number">2</span> Clarification' in state
             # The state of the person's own audience: controls for the facilitator alone.
@@ -742,7 +740,7 @@ async def test_a_socket_stops_hearing_once_its_member_left_the_group(
     await database_sync_to_async(go_live)(world.session, Step.CLARIFICATION)
     cookie = f"{settings.SESSION_COOKIE_NAME}={await session_cookie(world.users['member'])}"
     headers = [(b"origin", ORIGIN), (b"host", b"testserver"), (b"cookie", cookie.encode())]
-    communicator = WebsocketCommunicator(
+    communicator = Communicator(
         asgi_application, f"/ws/sessions/{world.session.code}/", headers=headers
     )
     connected, _subprotocol = await communicator.connect()
@@ -755,7 +753,7 @@ async def test_a_socket_stops_hearing_once_its_member_left_the_group(
 
     try:
         while True:
-            message = await communicator.receive_output(timeout=2)
+            message = await communicator.receive_output()
             if message["type"] == "websocket.close":
                 break
             assert "Demande" not in message.get("text", ""), "a former member hears the session"

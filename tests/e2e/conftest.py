@@ -23,6 +23,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 
@@ -35,6 +36,10 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 SERVER_START_TIMEOUT = 30
+# Playwright's `expect` waits 5 s by default for what must appear: on a busy
+# 2-core machine (CI beside other work) a page sometimes took longer, and a
+# test failed for being slow, not wrong. Only a failing test waits this long.
+expect.set_options(timeout=20_000)
 
 
 def _test_database_url() -> str:
