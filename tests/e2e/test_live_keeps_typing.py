@@ -1,0 +1,91 @@
+"""The live page never loses what a person typed or did (issue 10, part 5).
+
+A refused post shows its reason and hands the text back, the same with DEBUG on
+(`make run`) as off, and the next broadcast leaves it there; text typed in a
+composer survives a step change; a private note sent with no network says so
+and stays in its field; a label focuses its own field.
+"""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from groups.models import User
+from sessions.models import Question, Session
+from sessions.steps import Step
+from tests.conftest import go_live
+from tests.e2e.test_live_session import LAPTOP, PHONE, sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+QUESTION = "Depuis quand votre chef ne répond-il plus ?"
+
+
+@pytest.fixture
+def people(server_password_hash, facilitator, consultants):
+    User.objects.filter(pk__in=[facilitator.pk, consultants[0].pk]).update(
+        password=server_password_hash
+    )
+    return facilitator, consultants[0]
+
+
+@pytest.fixture
+def open_page(browser):
+    contexts = []
+
+    def _open(url: str, user: User, path: str, device=PHONE) -> Page:
+        context = browser.new_context(base_url=url, locale="fr-FR", **device)
+        contexts.append(context)
+        page = context.new_page()
+        sign_in(page, user, path)
+        # The socket's first message is the full state: from then on it listens.
+        expect(page.locator("#live-presence")).to_contain_text("connecté")
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def refuse_a_question(url, open_page, session, people) -> tuple[Page, Page]:
+    """A consultant sends a question the server refuses: the step has moved to
+    the demand, and this phone has not heard it yet (no broadcast was sent)."""
+    facilitator, consultant = people
+    path = f"/s/{session.code}/"
+    phone = open_page(url, consultant, path)
+    phone.locator("#live-composer textarea[name=text]").fill(QUESTION)
+    Session.objects.filter(pk=session.pk).update(step=Step.DEMAND)
+    laptop = open_page(url, facilitator, path, LAPTOP)
+    phone.get_by_role("button", name="Poser la question").click()
+    return phone, laptop
+
+
+def expect_refusal_shown(phone: Page) -> None:
+    flash = phone.locator("#live-flash")
+    expect(flash).to_contain_text("Ce n'est pas le moment")
+    expect(flash.locator("textarea.kept-text")).to_have_value(QUESTION)
+    # The page around it is whole: the regions took the current state.
+    expect(phone.locator("#live-header h1")).to_contain_text("Demande")
+    expect(phone.locator("#live-notes")).to_be_visible()
+    assert phone.evaluate("window.loadedOnce === true")
+
+
+@pytest.fixture(params=["debug-on", "debug-off"])
+def server_url(request, live_server_url, servers):
+    """The suite's daphne runs with DEBUG on, as `make run` does; the other
+    runs as production does."""
+    if request.param == "debug-on":
+        return live_server_url
+    return servers.daphne("debug-off", debug=False).url
+
+
+def test_a_refusal_looks_the_same_with_debug_on_and_off(
+    server_url, open_page, planned_session, people
+):
+    session = go_live(planned_session, Step.CLARIFICATION)
+    phone, laptop = refuse_a_question(server_url, open_page, session, people)
+
+    expect_refusal_shown(phone)
+    # The socket lives on: the phone follows the next step change.
+    laptop.get_by_test_id("next-step").click()
+    expect(phone.locator("#live-header h1")).to_contain_text("Contributions")
+    assert not Question.objects.exists()
