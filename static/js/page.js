@@ -13,13 +13,14 @@
     }
   });
 
-  // <button data-dismiss>: empty the message box it sits in (#request-error),
-  // uncovering the form and the text the person had typed.
+  // <button data-dismiss>: empty the message box it sits in (#request-error,
+  // the live page's flash), uncovering the form and the text the person had
+  // typed. The box itself stays, for the next message.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-dismiss]");
     if (button) {
       event.preventDefault();
-      var box = button.closest(".request-error");
+      var box = button.closest(".request-error, .live-flash");
       if (box) box.replaceChildren();
     }
   });

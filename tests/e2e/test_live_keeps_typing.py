@@ -89,3 +89,22 @@ def test_a_refusal_looks_the_same_with_debug_on_and_off(
     laptop.get_by_test_id("next-step").click()
     expect(phone.locator("#live-header h1")).to_contain_text("Contributions")
     assert not Question.objects.exists()
+
+
+def test_a_broadcast_leaves_the_refusal_until_it_is_closed(
+    live_server_url, open_page, planned_session, people, screenshot
+):
+    session = go_live(planned_session, Step.CLARIFICATION)
+    phone, laptop = refuse_a_question(live_server_url, open_page, session, people)
+    expect_refusal_shown(phone)
+
+    # A change that re-renders every region for everyone.
+    laptop.get_by_test_id("next-step").click()
+    expect(phone.locator("#live-header h1")).to_contain_text("Contributions")
+    flash = phone.locator("#live-flash")
+    expect(flash).to_contain_text("Ce n'est pas le moment")
+    expect(flash.locator("textarea.kept-text")).to_have_value(QUESTION)
+    screenshot(phone, "refusal-kept-phone")
+
+    flash.get_by_role("button", name="Fermer").click()
+    expect(flash).to_be_empty()
