@@ -24,6 +24,23 @@
     }
   });
 
+  // No network: htmx gets no answer at all and swaps nothing, so the text
+  // stays in its form; the form's section says it was not sent (a private note
+  // lost without a word could not be written again from memory).
+  function sendErrorBox(form) {
+    var section = form.closest("section");
+    return form.querySelector("[data-send-error]") ||
+      (section && section.querySelector("[data-send-error]"));
+  }
+  document.addEventListener("htmx:sendError", function (event) {
+    var box = sendErrorBox(event.detail.elt);
+    if (box) box.hidden = false;
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var box = sendErrorBox(event.detail.elt);
+    if (box) box.hidden = true;
+  });
+
   // A form replaced by a broadcast before its own POST answered is detached:
   // htmx would look for the answer's regions inside the detached form, and its
   // events no longer bubble to the document. So each form listens on itself and

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from groups.models import User
-from sessions.models import Question, Session
+from sessions.models import PrivateNote, Question, Session
 from sessions.steps import Step
 from tests.conftest import go_live
 from tests.e2e.test_live_session import LAPTOP, PHONE, sign_in
@@ -18,6 +18,7 @@ from tests.e2e.test_live_session import LAPTOP, PHONE, sign_in
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 QUESTION = "Depuis quand votre chef ne répond-il plus ?"
+NOTE = "Penser à lui parler de mon propre chef, après la séance."
 
 
 @pytest.fixture
@@ -108,3 +109,34 @@ def test_a_broadcast_leaves_the_refusal_until_it_is_closed(
 
     flash.get_by_role("button", name="Fermer").click()
     expect(flash).to_be_empty()
+
+
+def test_a_note_sent_offline_says_so_and_keeps_the_text(
+    live_server_url, open_page, planned_session, people
+):
+    session = go_live(planned_session, Step.CLARIFICATION)
+    _facilitator, consultant = people
+    phone = open_page(live_server_url, consultant, f"/s/{session.code}/")
+    notes = phone.locator("#live-notes")
+    # Its own label leads to it, not to the public question field.
+    notes.get_by_text("Note privée").click()
+    expect(notes.locator("textarea[name=text]")).to_be_focused()
+    notes.locator("textarea[name=text]").fill(NOTE)
+
+    phone.context.set_offline(True)
+    notes.get_by_role("button", name="Garder cette note").click()
+    expect(notes).to_contain_text("Pas de réseau : votre note n'est pas partie.")
+    expect(notes.locator("textarea[name=text]")).to_have_value(NOTE)
+    assert not PrivateNote.objects.exists()
+    # The composer's forms say the same, by the same handler.
+    composer = phone.locator("#live-composer")
+    composer.locator("textarea[name=text]").fill(QUESTION)
+    composer.get_by_role("button", name="Poser la question").click()
+    expect(composer).to_contain_text("Pas de réseau : votre texte n'est pas parti.")
+    expect(composer.locator("textarea[name=text]")).to_have_value(QUESTION)
+
+    phone.context.set_offline(False)
+    notes.get_by_role("button", name="Garder cette note").click()
+    expect(notes.locator("li")).to_contain_text(NOTE)
+    expect(notes.get_by_text("Pas de réseau")).to_be_hidden()
+    expect(notes.locator("textarea[name=text]")).to_have_value("")
