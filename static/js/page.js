@@ -25,6 +25,22 @@
     }
   });
 
+  // <form data-forget-drafts> (signing out): the live page keeps what a person
+  // types in localStorage until it is sent (static/js/live.js); on a shared
+  // device, nothing of it stays behind.
+  var DRAFT_PREFIX = "codev-draft:";
+  document.addEventListener("submit", function (event) {
+    if (!event.target.matches("[data-forget-drafts]")) return;
+    try {
+      for (var i = localStorage.length - 1; i >= 0; i--) {
+        var key = localStorage.key(i);
+        if (key && key.indexOf(DRAFT_PREFIX) === 0) localStorage.removeItem(key);
+      }
+    } catch (error) {
+      // No storage (private mode, disabled): nothing was kept either.
+    }
+  });
+
   // <input data-select-on-focus>: select the whole value, ready to copy.
   function selectAll(event) {
     var input = event.target.closest && event.target.closest("[data-select-on-focus]");

@@ -19,6 +19,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 QUESTION = "Depuis quand votre chef ne répond-il plus ?"
 NOTE = "Penser à lui parler de mon propre chef, après la séance."
+DRAFTS = "Object.keys(localStorage).filter(k => k.startsWith('codev-draft:'))"
 
 
 @pytest.fixture
@@ -111,6 +112,47 @@ def test_a_broadcast_leaves_the_refusal_until_it_is_closed(
     expect(flash).to_be_empty()
 
 
+def test_text_typed_when_the_step_moves_is_offered_back_and_restored(
+    live_server_url, open_page, planned_session, people, screenshot
+):
+    session = go_live(planned_session, Step.CLARIFICATION)
+    facilitator, consultant = people
+    path = f"/s/{session.code}/"
+    phone = open_page(live_server_url, consultant, path)
+    laptop = open_page(live_server_url, facilitator, path, LAPTOP)
+    question = phone.locator("#live-composer textarea[name=text]")
+    question.fill(QUESTION)
+
+    laptop.get_by_test_id("next-step").click()
+    expect(phone.locator("#live-header h1")).to_contain_text("Demande")
+    draft = phone.locator("#live-draft")
+    expect(draft).to_contain_text("Brouillon non envoyé")
+    expect(draft.locator("textarea")).to_have_value(QUESTION)
+    screenshot(phone, "draft-offered-phone")
+
+    # The facilitator goes back: the form comes back with the text in it.
+    laptop.get_by_role("button", name="Étape précédente").click()
+    expect(phone.locator("#live-header h1")).to_contain_text("Clarification")
+    expect(question).to_have_value(QUESTION)
+    draft.get_by_role("button", name="Fermer").click()
+    expect(draft).to_be_hidden()
+
+    # Sent, it is no draft any more: the form comes back empty after a reload.
+    phone.get_by_role("button", name="Poser la question").click()
+    expect(phone.locator("#live-board")).to_contain_text(QUESTION)
+    expect(question).to_have_value("")
+    phone.reload()
+    expect(phone.locator("#live-composer textarea[name=text]")).to_have_value("")
+
+    # Typed again and never sent: a reload gives it back; signing out forgets it.
+    phone.locator("#live-composer textarea[name=text]").fill("Et votre équipe ?")
+    phone.reload()
+    expect(phone.locator("#live-composer textarea[name=text]")).to_have_value("Et votre équipe ?")
+    phone.get_by_role("button", name="Se déconnecter").click()
+    phone.wait_for_url("**/accounts/login/**")
+    assert phone.evaluate(DRAFTS) == []
+
+
 def test_a_note_sent_offline_says_so_and_keeps_the_text(
     live_server_url, open_page, planned_session, people
 ):
@@ -140,3 +182,27 @@ def test_a_note_sent_offline_says_so_and_keeps_the_text(
     expect(notes.locator("li")).to_contain_text(NOTE)
     expect(notes.get_by_text("Pas de réseau")).to_be_hidden()
     expect(notes.locator("textarea[name=text]")).to_have_value("")
+
+
+def test_the_end_of_the_session_offers_the_draft_and_forgets_it(
+    live_server_url, open_page, planned_session, people
+):
+    session = go_live(planned_session, Step.LEARNINGS)
+    facilitator, consultant = people
+    path = f"/s/{session.code}/"
+    phone = open_page(live_server_url, consultant, path)
+    laptop = open_page(live_server_url, facilitator, path, LAPTOP)
+    phone.locator("#live-composer textarea[name=text]").fill("Écouter avant de conseiller")
+    assert len(phone.evaluate(DRAFTS)) == 1
+
+    # Closed from the laptop (through its own session, whatever the button's
+    # confirmation looks like): the phone hears it over its socket.
+    token = laptop.evaluate("JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']")
+    answer = laptop.request.post(
+        f"/s/{session.code}/close/", headers={"X-CSRFToken": token, "HX-Request": "true"}
+    )
+    assert answer.ok
+    expect(phone.locator("#live-header h1")).to_contain_text("Séance terminée")
+    expect(phone.locator("#live-draft textarea")).to_have_value("Écouter avant de conseiller")
+    # Forgotten once the closed composer has settled in.
+    phone.wait_for_function(f"{DRAFTS}.length === 0")
