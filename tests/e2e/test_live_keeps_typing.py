@@ -7,6 +7,7 @@ and stays in its field; a label focuses its own field.
 """
 
 import pytest
+from django.db.models import F
 from playwright.sync_api import Page, expect
 
 from groups.models import User
@@ -55,7 +56,8 @@ def refuse_a_question(url, open_page, session, people) -> tuple[Page, Page]:
     path = f"/s/{session.code}/"
     phone = open_page(url, consultant, path)
     phone.locator("#live-composer textarea[name=text]").fill(QUESTION)
-    Session.objects.filter(pk=session.pk).update(step=Step.DEMAND)
+    # The facilitator's move, as committed, its broadcast lost for this phone.
+    Session.objects.filter(pk=session.pk).update(step=Step.DEMAND, version=F("version") + 1)
     laptop = open_page(url, facilitator, path, LAPTOP)
     phone.get_by_role("button", name="Poser la question").click()
     return phone, laptop
