@@ -182,6 +182,13 @@ class NoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    def __init__(self, *args, **kwargs):
+        # The live page shows it beside the composer, whose forms have a `text`
+        # field too: with the same id, the label « Note privée » focused the
+        # public field. The POST's field name stays `text`.
+        kwargs.setdefault("auto_id", "id_note_%s")
+        super().__init__(*args, **kwargs)
+
 
 class RolesForm(forms.Form):
     facilitator = forms.ModelChoiceField(label=_("Animateur"), queryset=User.objects.none())

@@ -18,7 +18,9 @@ from sessions.roles import AUDIENCES, FACILITATOR, role_map
 
 # The live page's regions, each a partial of sessions/live.html swapped out of
 # band. A change names the regions it touches (services._changed); None is all.
-REGIONS = ("header", "flash", "controls", "composer", "board", "queue", "presence")
+# The flash is not one of them: it is the poster's alone, added to the answer
+# to their POST (`render_regions(..., answer=True)`), so no broadcast wipes it.
+REGIONS = ("header", "controls", "composer", "board", "queue", "presence")
 # Regions whose HTML is the same for every audience: rendered once.
 SHARED_REGIONS = frozenset({"presence"})
 
@@ -155,16 +157,26 @@ def previous_actions(session: Session) -> list:
 
 
 def render_regions(
-    state: LiveState, audience: str, request=None, *, bound=None, regions=None, **extra
+    state: LiveState,
+    audience: str,
+    request=None,
+    *,
+    bound=None,
+    regions=None,
+    answer=False,
+    **extra,
 ) -> str:
-    """The live page's regions (None: all) for one audience, as out-of-band swaps."""
+    """The live page's regions (None: all) for one audience, as out-of-band swaps.
+
+    `answer`: the answer to a person's own POST, which adds their flash (empty
+    after a success, so acting again clears an earlier refusal).
+    """
     context = context_for(state, audience, bound=bound) | extra
-    if regions is None:
-        return render_to_string("sessions/live.html#regions", context, request=request)
+    names = ["regions"] if regions is None else [name for name in REGIONS if name in regions]
+    if answer:
+        names.append("flash")
     return "".join(
-        render_to_string(f"sessions/live.html#{name}", context, request=request)
-        for name in REGIONS
-        if name in regions
+        render_to_string(f"sessions/live.html#{name}", context, request=request) for name in names
     )
 
 

@@ -91,7 +91,7 @@ def _respond(request, session, role, *, bound=None, flash=None, status=200, chan
             regions, state = None, load_state(session.pk, live=True)
         else:
             regions, state = changed
-            regions = None if regions is None else {*regions, "flash", "composer"}
+            regions = None if regions is None else {*regions, "composer"}
         html = render_regions(
             state,
             role,
@@ -100,6 +100,7 @@ def _respond(request, session, role, *, bound=None, flash=None, status=200, chan
             flash=flash,
             force_composer=True,
             regions=regions,
+            answer=True,
         )
         return HttpResponse(html, status=status)
     if status == 200:

@@ -150,11 +150,12 @@ def servers(django_db_setup, tmp_path):
     """Start daphne and redis-server processes on demand, each on a port of its own.
 
     `servers.redis()` is a private redis-server a test may stop and start
-    again; `servers.daphne(name, redis=…, ping=…)` serves the test database,
-    through that Redis when given (whatever REDIS_URL this run has). Every
-    process still running at the end of the test is stopped.
+    again; `servers.daphne(name, redis=…, ping=…, debug=…)` serves the test
+    database, through that Redis when given (whatever REDIS_URL this run has),
+    with DEBUG on unless `debug=False`. Every process still running at the end
+    of the test is stopped.
     """
-    from tests.e2e.servers import DaphneServer, RedisServer, server_env
+    from tests.e2e.servers import DaphneServer, RedisServer, production_env, server_env
 
     started = []
 
@@ -164,8 +165,10 @@ def servers(django_db_setup, tmp_path):
             started.append(server)
             return server.start()
 
-        def daphne(self, name: str, *, redis=None, ping=None) -> DaphneServer:
+        def daphne(self, name: str, *, redis=None, ping=None, debug=True) -> DaphneServer:
             extra = {"REDIS_URL": redis.url} if redis is not None else {}
+            if not debug:
+                extra |= production_env(tmp_path / "static")
             env = server_env(_test_database_url(), **extra)
             server = DaphneServer(env, tmp_path, name, ping=ping)
             started.append(server)

@@ -161,7 +161,6 @@ async def test_member_receives_the_full_state_on_connect(request, planned_sessio
     first = await communicator.receive_from()
     for region in [
         "live-header",
-        "live-flash",
         "live-controls",
         "live-composer",
         "live-board",
@@ -169,6 +168,8 @@ async def test_member_receives_the_full_state_on_connect(request, planned_sessio
         "live-presence",
     ]:
         assert f'id="{region}"' in first, region
+    # A person's flash is theirs: a reconnect must not wipe a refusal they read.
+    assert 'id="live-flash"' not in first
     assert '<span class="step-number">2</span> Clarification' in first
     await communicator.disconnect()
 
