@@ -67,6 +67,11 @@ class LiveState:
         )
 
     @property
+    def actioned_contribution_ids(self) -> set:
+        """The cards already turned into an action (« En faire une action »)."""
+        return {action.contribution_id for action in self.actions if action.contribution_id}
+
+    @property
     def understood_count(self):
         return sum(1 for check in self.checks if check.verdict == "understood")
 

@@ -1,0 +1,87 @@
+"""The live page's controls follow the session: what a card, a role, a step
+change offers, and the refusals a stale control gets (issue 10, part 6)."""
+
+import html
+
+import pytest
+from django.db import IntegrityError
+from django.urls import reverse
+
+from sessions.models import ActionItem, Contribution
+from sessions.steps import Step
+from tests.conftest import go_live
+
+HTMX = {"HX-Request": "true"}
+
+
+def text(response):
+    return html.unescape(response.content.decode())
+
+
+def url(name, session):
+    return reverse(name, args=[session.code])
+
+
+# « En faire une action »
+
+
+@pytest.fixture
+def cards(planned_session, consultants):
+    go_live(planned_session, Step.ACTION_PLAN)
+    return {
+        tag: Contribution.objects.create(
+            session=planned_session,
+            author=consultants[0],
+            kind="suggestion",
+            text=f"Carte {tag}",
+            tag=tag,
+        )
+        for tag in ("keep", "explore", "not_now")
+    }
+
+
+def turn_into_action(client, session, card, **headers):
+    data = {"contribution": card.code, "text": card.text}
+    return client.post(url("action_add", session), data, headers=headers)
+
+
+def test_explore_cards_can_be_turned_into_actions_too(login, client_user, planned_session, cards):
+    page = text(login(client_user).get(url("session_detail", planned_session)))
+
+    assert "Carte keep" in page and "Carte explore" in page
+    assert "Carte not_now" not in page
+    assert page.count("En faire une action") == 2
+
+
+def test_a_card_already_an_action_no_longer_offers_it(login, client_user, planned_session, cards):
+    client = login(client_user)
+    assert turn_into_action(client, planned_session, cards["keep"], **HTMX).status_code == 200
+
+    page = text(client.get(url("session_detail", planned_session)))
+
+    assert page.count("En faire une action") == 1
+    assert "déjà une action" in page
+
+
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "no-js"])
+def test_a_second_tap_on_the_same_card_is_refused_in_french(
+    login, client_user, planned_session, cards, headers
+):
+    client = login(client_user)
+    turn_into_action(client, planned_session, cards["keep"], **headers)
+
+    response = turn_into_action(client, planned_session, cards["keep"], **headers)
+
+    assert response.status_code == 400
+    assert "Cette contribution est déjà une action du plan." in text(response)
+    assert ActionItem.objects.filter(contribution=cards["keep"]).count() == 1
+
+
+def test_the_database_keeps_one_action_per_card(planned_session, client_user, cards):
+    ActionItem.objects.create(
+        session=planned_session, author=client_user, text="Une", contribution=cards["keep"]
+    )
+    with pytest.raises(IntegrityError):
+        ActionItem.objects.create(
+            session=planned_session, author=client_user, text="Deux", contribution=cards["keep"]
+        )
