@@ -21,7 +21,14 @@
     if (sameKey && !incoming.hasAttribute("data-force")) {
       target.dataset.version = String(newVersion);
       event.detail.shouldSwap = false;
+      return;
     }
+    // A panel the person opened (« Clore la séance… ») stays open when a
+    // broadcast redraws its region: every feedback given redraws the controls.
+    target.querySelectorAll("details[open][id]").forEach(function (opened) {
+      var twin = incoming.querySelector("details#" + CSS.escape(opened.id));
+      if (twin) twin.open = true;
+    });
   });
 
   // A form replaced by a broadcast before its own POST answered is detached:

@@ -85,3 +85,20 @@ def test_the_database_keeps_one_action_per_card(planned_session, client_user, ca
         ActionItem.objects.create(
             session=planned_session, author=client_user, text="Deux", contribution=cards["keep"]
         )
+
+
+# « Clore la séance »
+
+
+def test_closing_asks_first_on_a_line_of_its_own(login, facilitator, planned_session):
+    go_live(planned_session, Step.LEARNINGS)
+
+    page = text(login(facilitator).get(url("session_detail", planned_session)))
+
+    # The button that closes sits in a closed panel that asks the question,
+    # not in the row where « Étape suivante » was.
+    row, _sep, after = page.partition('<details class="close-session" id="close-session">')
+    assert after, "no confirmation panel"
+    assert "Clore la séance ? Plus rien ne pourra y être ajouté" in after
+    assert url("session_close", planned_session) not in row
+    assert url("session_close", planned_session) in after
