@@ -102,3 +102,45 @@ def test_closing_asks_first_on_a_line_of_its_own(login, facilitator, planned_ses
     assert "Clore la séance ? Plus rien ne pourra y être ajouté" in after
     assert url("session_close", planned_session) not in row
     assert url("session_close", planned_session) in after
+
+
+# Step 0 « retour »: the previous client's own panel
+
+
+@pytest.fixture
+def previous_action(group, facilitator, client_user, planned_session):
+    from tests.sessions.test_logbook import closed_session
+
+    previous = closed_session(group, facilitator, client_user, [])
+    go_live(planned_session, Step.RETOUR, include_retour=True)
+    return ActionItem.objects.create(session=previous, author=client_user, text="Poser un cadre")
+
+
+def test_the_previous_clients_update_confirms_in_their_own_panel(
+    login, client_user, previous_action
+):
+    client = login(client_user)
+
+    response = client.post(
+        reverse("action_progress", args=[previous_action.code]),
+        {"status": "done", "note": "Fait lundi"},
+        headers=HTMX,
+    )
+
+    answer = text(response)
+    assert response.status_code == 200
+    assert f'id="action-{previous_action.code}"' in answer
+    assert "Enregistré" in answer
+    assert '<span class="badge status-done">fait</span>' in answer
+    # Said once, here: not again as a message on the next page.
+    assert "Avancement enregistré." not in text(client.get(reverse("home")))
+
+
+def test_a_refused_update_says_why_in_the_panel(login, client_user, previous_action):
+    response = login(client_user).post(
+        reverse("action_progress", args=[previous_action.code]), {"status": "bof"}, headers=HTMX
+    )
+
+    assert response.status_code == 400
+    assert 'role="alert"' in text(response)
+    assert "Enregistré" not in text(response)
