@@ -6,8 +6,9 @@ import html
 import pytest
 from django.db import IntegrityError
 from django.urls import reverse
+from django.utils import timezone
 
-from sessions.models import ActionItem, Contribution
+from sessions.models import ActionItem, Contribution, Session
 from sessions.steps import Step
 from tests.conftest import go_live
 
@@ -144,3 +145,17 @@ def test_a_refused_update_says_why_in_the_panel(login, client_user, previous_act
     assert response.status_code == 400
     assert 'role="alert"' in text(response)
     assert "Enregistré" not in text(response)
+
+
+# Step 4: the demand before the form
+
+
+def test_the_pinned_demand_comes_before_the_contribution_form(login, member, planned_session):
+    go_live(planned_session, Step.CONTRIBUTIONS)
+    Session.objects.filter(pk=planned_session.pk).update(
+        demand_text="dire non sans culpabiliser", demand_validated_at=timezone.now()
+    )
+
+    page = text(login(member).get(url("session_detail", planned_session)))
+
+    assert 0 < page.index("Aidez-moi à dire non") < page.index('id="live-composer"')
