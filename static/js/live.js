@@ -50,6 +50,16 @@
     }
   });
 
+  // The join link's text is the address in full, for people to type it: the
+  // server may not know its own host when it renders a broadcast.
+  function showHrefs() {
+    document.querySelectorAll("[data-show-href]").forEach(function (link) {
+      link.textContent = link.href;
+    });
+  }
+  document.addEventListener("htmx:load", showHrefs);
+  document.addEventListener("DOMContentLoaded", showHrefs);
+
   function pad(n) { return n < 10 ? "0" + n : String(n); }
 
   function format(seconds) {

@@ -2,6 +2,7 @@
 change offers, and the refusals a stale control gets (issue 10, part 6)."""
 
 import html
+import re
 
 import pytest
 from django.db import IntegrityError
@@ -9,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sessions.models import ActionItem, Contribution, Session
+from sessions.roles import AUDIENCES, role_of
+from sessions.state import load_state, render_regions
 from sessions.steps import Step
 from tests.conftest import go_live
 
@@ -159,3 +162,87 @@ def test_the_pinned_demand_comes_before_the_contribution_form(login, member, pla
     page = text(login(member).get(url("session_detail", planned_session)))
 
     assert 0 < page.index("Aidez-moi à dire non") < page.index('id="live-composer"')
+
+
+# The roles form and the QR code follow the session
+
+
+def roles_data(session, **overrides):
+    data = {
+        "facilitator": session.participations.get(role="facilitator").user_id,
+        "client": session.participations.get(role="client").user_id,
+        "consultants": list(
+            session.participations.filter(role="consultant").values_list("user_id", flat=True)
+        ),
+    }
+    data.update(overrides)
+    return data
+
+
+def setup_region(session, audience):
+    html_text = render_regions(load_state(session.pk, live=True), audience, regions=("setup",))
+    assert 'id="live-setup"' in html_text
+    return html.unescape(html_text)
+
+
+def test_before_the_start_every_phone_gets_the_roles_form(planned_session):
+    for audience in AUDIENCES:
+        assert "Enregistrer les rôles" in setup_region(planned_session, audience), audience
+    assert "Rejoindre la séance" in setup_region(planned_session, "facilitator")
+    assert "Rejoindre la séance" not in setup_region(planned_session, "consultant")
+
+
+def test_the_start_takes_the_roles_form_off_the_phones(login, facilitator, planned_session):
+    login(facilitator).post(url("session_start", planned_session), headers=HTMX)
+    planned_session.refresh_from_db()
+
+    assert "Enregistrer les rôles" not in setup_region(planned_session, "client")
+    assert "Enregistrer les rôles" not in setup_region(planned_session, "consultant")
+    assert "Enregistrer les rôles" in setup_region(planned_session, "facilitator")
+
+
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "no-js"])
+def test_a_roles_form_sent_after_the_start_answers_in_french_in_place(
+    login, member, client_user, planned_session, headers
+):
+    data = roles_data(planned_session, facilitator=client_user.pk, client=member.pk)
+    go_live(planned_session, Step.EXPOSE)
+
+    response = login(member).post(url("session_roles", planned_session), data, headers=headers)
+
+    assert response.status_code == 409
+    answer = text(response)
+    assert "La séance a commencé : seul l'animateur peut maintenant changer les rôles." in answer
+    # The live page as it is now (or, with htmx, its regions): never the 403 page.
+    assert 'id="live-header"' in answer and "Action refusée" not in answer
+    assert planned_session.participations.get(role="client").user == client_user
+
+
+def test_a_handover_gives_the_new_facilitator_the_qr_code_and_the_roles_form(
+    login, facilitator, member, planned_session
+):
+    go_live(planned_session, Step.CLARIFICATION)
+    data = roles_data(planned_session, facilitator=member.pk)
+
+    response = login(facilitator).post(url("session_roles", planned_session), data, headers=HTMX)
+
+    assert response.status_code == 200
+    # The former facilitator's own answer is a consultant's: no controls left.
+    answer = text(response)
+    assert "Rejoindre la séance" not in answer and "Étape suivante" not in answer
+    assert role_of(Session.objects.get(pk=planned_session.pk), member) == "facilitator"
+    # What the broadcast sends to the facilitator's audience, which is now member's.
+    setup = setup_region(planned_session, "facilitator")
+    assert "Rejoindre la séance" in setup and "Enregistrer les rôles" in setup
+
+
+def test_a_broadcast_that_changes_nothing_in_it_keeps_the_roles_form(
+    login, facilitator, planned_session
+):
+    go_live(planned_session, Step.CLARIFICATION)
+    before = setup_region(planned_session, "facilitator")
+
+    login(facilitator).post(url("session_add_time", planned_session), headers=HTMX)
+
+    key = re.compile(r'data-key="([^"]+)"')
+    assert key.search(setup_region(planned_session, "facilitator"))[1] == key.search(before)[1]
