@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 
 from groups.models import Membership, Topic
 from sessions import forms, steps
@@ -151,6 +152,8 @@ def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
         state.previous_actions = previous_actions(session)
     if regions is None or "queue" in regions:
         state.hands = list(session.handraises.select_related("author"))
+        for hand in state.hands:
+            hand.person = person_token(session.pk, hand.author_id)
     if (regions is None or "setup" in regions) and session.status == Session.Status.PLANNED:
         # Open topics, and the one this session already took.
         state.topics = list(
@@ -158,6 +161,16 @@ def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
         )
         state.previous_client = previous_client(session)
     return state
+
+
+def person_token(session_id: int, user_id: int) -> str:
+    """Who a hand is, for the page of that person alone to recognise it.
+
+    The queue is rendered once per audience, not per person: each hand carries
+    this token and the page its own (static/js/live.js), so « Lever la main »
+    reads « Baisser la main » on the phone whose hand is up. Not the user's
+    id: sequential ids stay out of the pages."""
+    return salted_hmac("codev.live.person", f"{session_id}:{user_id}").hexdigest()[:16]
 
 
 def roles_form_shown(session: Session, audience: str) -> bool:
@@ -331,6 +344,7 @@ def context_for(state: LiveState, audience: str, *, bound=None) -> dict:
         and steps.preceding(session.step, include_retour=session.include_retour),
         "kept": [c for c in state.contributions if c.tag == "keep"],
         "site_url": settings.SITE_URL,
+        "composer_forms": steps.composer_forms(session, audience),
         "budgets": [
             (steps.Step(step).label, session.step_budgets.get(step, 0)) for step in steps.ORDER
         ],

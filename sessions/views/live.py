@@ -24,6 +24,7 @@ from sessions.services import StepConflict
 from sessions.state import (
     context_for,
     load_state,
+    person_token,
     previous_session,
     render_regions,
     roles_form_shown,
@@ -46,6 +47,9 @@ def _page_context(request, session, role, *, bound=None, flash=None):
         list(previous.actionitems.filter(author=request.user)) if previous else []
     )
     context["progress_form"] = forms.ActionProgressForm()
+    # Who I am in the queue (the page's; the queue region is per audience).
+    context["me"] = person_token(session.pk, request.user.pk)
+    context["hand_up"] = any(hand.author_id == request.user.pk for hand in state.hands)
     return context
 
 

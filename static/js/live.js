@@ -60,6 +60,33 @@
   document.addEventListener("htmx:load", showHrefs);
   document.addEventListener("DOMContentLoaded", showHrefs);
 
+  // The queue is the same for every consultant: the hand button says whether
+  // my hand is up by finding my token (#live[data-me]) among the hands.
+  function showMyHand() {
+    var live = document.getElementById("live");
+    var me = live && live.dataset.me;
+    document.querySelectorAll("[data-hand]").forEach(function (button) {
+      var up = Boolean(me) && document.querySelector(
+        '#live-queue li[data-person="' + CSS.escape(me) + '"]') !== null;
+      button.setAttribute("aria-pressed", up ? "true" : "false");
+    });
+  }
+  document.addEventListener("htmx:load", showMyHand);
+  document.addEventListener("htmx:afterOnLoad", showMyHand);
+  document.addEventListener("htmx:wsAfterMessage", showMyHand);
+  document.addEventListener("DOMContentLoaded", showMyHand);
+
+  // « Écrire » in the phone's bar: to the composer's first field, ready to type.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-to-composer]");
+    var field = link && document.querySelector("#live-composer textarea, #live-composer input:not([type=hidden])");
+    if (field) {
+      event.preventDefault();
+      field.focus();
+      field.scrollIntoView({ block: "center" });
+    }
+  });
+
   function pad(n) { return n < 10 ? "0" + n : String(n); }
 
   function format(seconds) {

@@ -246,3 +246,37 @@ def test_a_broadcast_that_changes_nothing_in_it_keeps_the_roles_form(
 
     key = re.compile(r'data-key="([^"]+)"')
     assert key.search(setup_region(planned_session, "facilitator"))[1] == key.search(before)[1]
+
+
+# The hand button
+
+
+def test_the_hand_button_says_my_hand_is_up(login, member, consultants, planned_session):
+    go_live(planned_session, Step.CONTRIBUTIONS)
+    client = login(member)
+    client.post(url("hand_toggle", planned_session), headers=HTMX)
+
+    page = text(client.get(url("session_detail", planned_session)))
+
+    # The page knows who it is; the queue (one render per audience) tags each
+    # hand with the same token, so live.js can tell mine on every broadcast.
+    me = re.search(r'id="live"[^>]* data-me="([0-9a-f]+)"', page)[1]
+    assert f'<li data-person="{me}"' in page
+    assert me != str(member.pk) and len(me) == 16
+    assert 'data-hand aria-pressed="true"' in page
+    assert "Baisser la main" in page
+    assert 'data-hand aria-pressed="false"' in text(
+        login(consultants[1]).get(url("session_detail", planned_session))
+    )
+
+
+def test_the_phone_bar_offers_to_write_when_my_role_writes(
+    login, member, client_user, planned_session
+):
+    go_live(planned_session, Step.CONTRIBUTIONS)
+
+    assert "data-to-composer" in text(login(member).get(url("session_detail", planned_session)))
+    # At step 4 the client listens: only the hand.
+    assert "data-to-composer" not in text(
+        login(client_user).get(url("session_detail", planned_session))
+    )
