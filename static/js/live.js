@@ -79,7 +79,9 @@
   // « Écrire » in the phone's bar: to the composer's first field, ready to type.
   document.addEventListener("click", function (event) {
     var link = event.target.closest("[data-to-composer]");
-    var field = link && document.querySelector("#live-composer textarea, #live-composer input:not([type=hidden])");
+    var composer = link && document.getElementById("live-composer");
+    var field = composer && (composer.querySelector("textarea") ||
+      composer.querySelector("input:not([type=hidden]), button[type=submit]"));
     if (field) {
       event.preventDefault();
       field.focus();
