@@ -299,9 +299,10 @@ ROWS = [
         state=CLOSED, variant="closed"),
     Row("session_qr", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=session_code),
     # Before the start any member names the roles; then the facilitator alone.
+    # The others' form is one drawn before the start: 409, the session moved on.
     Row("session_roles", POST, (LOGIN, 404, 302, 302, 302, 302), kwargs=session_code,
         data=roles_as_they_are, on_get=405, variant="planned"),
-    Row("session_roles", POST, (LOGIN, 404, 403, 403, 403, 302), kwargs=session_code,
+    Row("session_roles", POST, (LOGIN, 404, 409, 409, 409, 302), kwargs=session_code,
         data=roles_as_they_are, state=Step.EXPOSE, on_get=405, variant="live"),
 
     # Conducting: the facilitator alone.

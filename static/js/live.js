@@ -23,6 +23,12 @@
       event.detail.shouldSwap = false;
       return;
     }
+    // A panel the person opened (« Clore la séance… ») stays open when a
+    // broadcast redraws its region: every feedback given redraws the controls.
+    target.querySelectorAll("details[open][id]").forEach(function (opened) {
+      var twin = incoming.querySelector("details#" + CSS.escape(opened.id));
+      if (twin) twin.open = true;
+    });
     // The step moved (or the session closed) under a person's fingers: the
     // composer goes, and what they were typing is offered back to copy. It
     // also stays stored, for when that step comes back (see the drafts below).
@@ -152,6 +158,45 @@
     if (!elt.hasAttribute("data-detach-safe")) {
       elt.setAttribute("data-detach-safe", "");
       elt.addEventListener("htmx:beforeSwap", swapIntoDocument);
+    }
+  });
+
+  // The join link's text is the address in full, for people to type it: the
+  // server may not know its own host when it renders a broadcast.
+  function showHrefs() {
+    document.querySelectorAll("[data-show-href]").forEach(function (link) {
+      link.textContent = link.href;
+    });
+  }
+  document.addEventListener("htmx:load", showHrefs);
+  document.addEventListener("DOMContentLoaded", showHrefs);
+
+  // The queue is the same for every consultant: the hand button says whether
+  // my hand is up by finding my token (#live[data-me]) among the hands.
+  function showMyHand() {
+    var live = document.getElementById("live");
+    var me = live && live.dataset.me;
+    document.querySelectorAll("[data-hand]").forEach(function (button) {
+      var up = Boolean(me) && document.querySelector(
+        '#live-queue li[data-person="' + CSS.escape(me) + '"]') !== null;
+      button.setAttribute("aria-pressed", up ? "true" : "false");
+    });
+  }
+  document.addEventListener("htmx:load", showMyHand);
+  document.addEventListener("htmx:afterOnLoad", showMyHand);
+  document.addEventListener("htmx:wsAfterMessage", showMyHand);
+  document.addEventListener("DOMContentLoaded", showMyHand);
+
+  // « Écrire » in the phone's bar: to the composer's first field, ready to type.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-to-composer]");
+    var composer = link && document.getElementById("live-composer");
+    var field = composer && (composer.querySelector("textarea") ||
+      composer.querySelector("input:not([type=hidden]), button[type=submit]"));
+    if (field) {
+      event.preventDefault();
+      field.focus();
+      field.scrollIntoView({ block: "center" });
     }
   });
 
