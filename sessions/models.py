@@ -10,6 +10,11 @@ from groups.models import Group, SessionFormat, Topic
 from groups.tokens import short_code
 from sessions.steps import Step, budgets_for
 
+# The most « +5 min » can add to one step (services.session_add_time, and a
+# constraint): three hours more than its budget is past any real session, and
+# far below the smallint the total is kept in.
+MAX_EXTRA_MINUTES = 180
+
 
 class SessionQuerySet(models.QuerySet):
     def upcoming(self):
@@ -61,6 +66,7 @@ class Session(models.Model):
     )
     step = models.CharField(max_length=16, choices=Step, blank=True)
     step_started_at = models.DateTimeField(null=True, blank=True)
+    # « +5 min » on the current step, reset by each step change; capped.
     extra_minutes = models.PositiveSmallIntegerField(default=0)
     # Bumped by every write that changes what a screen shows; each region carries
     # it so a late websocket message never overwrites newer state.
@@ -83,6 +89,12 @@ class Session(models.Model):
         verbose_name_plural = _("séances")
         ordering = ["scheduled_at"]
         indexes = [models.Index(fields=["group", "scheduled_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(extra_minutes__lte=MAX_EXTRA_MINUTES),
+                name="session_extra_minutes_capped",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.group} — {timezone.localtime(self.scheduled_at):%Y-%m-%d %H:%M}"

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from groups.models import Topic
 from sessions import broadcast, steps
 from sessions.models import (
+    MAX_EXTRA_MINUTES,
     ActionItem,
     ActionUpdate,
     Contribution,
@@ -138,10 +139,27 @@ def session_move(*, session, by, from_step: str, forward: bool) -> str:
 
 
 def session_add_time(*, session, by, minutes: int = 5) -> None:
+    """« +5 min » on the current step, up to MAX_EXTRA_MINUTES in all.
+
+    The cap is in the UPDATE's WHERE: two clicks racing at the cap cannot both
+    pass it (the second finds the row already updated), and the smallint the
+    total lives in can never overflow.
+    """
     _require(session, by, FACILITATOR)
     _require_step(session, *steps.ORDER)
     with transaction.atomic():
-        Session.objects.filter(pk=session.pk).update(extra_minutes=F("extra_minutes") + minutes)
+        added = Session.objects.filter(
+            pk=session.pk, extra_minutes__lte=MAX_EXTRA_MINUTES - minutes
+        ).update(extra_minutes=F("extra_minutes") + minutes)
+        if not added:
+            raise ValidationError(
+                _(
+                    "Cette étape a déjà reçu %(hours)s h de plus, le maximum : le minuteur "
+                    "continue en dépassement, passez à l'étape suivante quand vous voulez."
+                )
+                % {"hours": MAX_EXTRA_MINUTES // 60},
+                code="time_capped",
+            )
         _changed(session.pk)
 
 
