@@ -118,10 +118,15 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: /healthz answers whatever the Host header or the scheme.
-    "codev.health.HealthCheckMiddleware",
+    # First, the three that put the security headers on an answer: every
+    # answer given by anything below them (the NUL refusal, an unknown host,
+    # the health check, a static file, a crash) passes back through them.
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Then /healthz, which answers whatever the Host header or the scheme
+    # (SECURE_REDIRECT_EXEMPT below; the three above never read the host).
+    "codev.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "codev.middleware.LanguageCookieMiddleware",
@@ -130,7 +135,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "codev.middleware.NotAllowedPageMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
@@ -256,6 +260,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Codev <noreply@codev.local>"
 # Behind a TLS-terminating proxy in production (docker-compose, a load balancer).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# The proxy and docker check the health over plain HTTP (codev/health.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
