@@ -17,10 +17,9 @@ import codev.asgi
 
 @pytest_asyncio.fixture
 async def asgi_application(settings):
-    """codev.asgi.application, built under the test settings.
-
-    AllowedHostsOriginValidator copies ALLOWED_HOSTS when codev.asgi is first
-    imported, before pytest-django adds "testserver": import it again here.
+    """codev.asgi.application, built under the test settings ("testserver"
+    in ALLOWED_HOSTS, which the Origin check reads at each handshake), and
+    imported again so that nothing built at first import carries over.
 
     Afterwards, the database connections the consumers opened are closed: every
     database_sync_to_async call of the test runs in one worker thread, which
