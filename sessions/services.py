@@ -9,7 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from groups.models import Topic
+from groups.models import Topic, User
 from sessions import broadcast, steps
 from sessions.models import (
     MAX_EXTRA_MINUTES,
@@ -323,16 +323,42 @@ def hand_clear(*, session, by, hand: HandRaise | None = None) -> None:
         _changed(session.pk, QUEUE)
 
 
-def presence_join(*, session_id: int, user, channel_name: str, language: str = "") -> None:
-    # The one write a socket makes: presence exists only while it is open. It
-    # does not bump the version (nothing a person wrote changed); the consumer
-    # announces it (broadcast.announce_presence).
-    Presence.objects.create(
-        session_id=session_id,
-        user=user,
-        channel_name=channel_name,
-        language=language or settings.LANGUAGE_CODE,
-    )
+# A phone, a laptop and a few tabs: more sockets than this for one person on
+# one session is a script, or a machine left reloading; each costs a render
+# and a send at every change.
+MAX_SOCKETS_PER_PERSON = 5
+
+
+class TooManySockets(Exception):
+    """This person already holds MAX_SOCKETS_PER_PERSON open sockets on the session."""
+
+
+def presence_join(
+    *, session_id: int, user, channel_name: str, language: str = "", stale_before=None
+) -> None:
+    """The one write a socket makes: presence exists only while it is open.
+
+    It does not bump the version (nothing a person wrote changed); the consumer
+    announces it (broadcast.announce_presence). Refused with TooManySockets
+    past the cap, counting the rows refreshed since `stale_before` (those of a
+    dead process do not hold a seat). The count and the insert are serialized
+    per person by a lock on their user row, across processes: two sockets
+    opened at once cannot both take the last seat. NO KEY UPDATE, so rows that
+    merely refer to the person (a card being posted) are not held up.
+    """
+    with transaction.atomic():
+        list(User.objects.select_for_update(no_key=True).filter(pk=user.pk).values("pk"))
+        held = Presence.objects.filter(session_id=session_id, user=user)
+        if stale_before is not None:
+            held = held.filter(seen_at__gte=stale_before)
+        if held.count() >= MAX_SOCKETS_PER_PERSON:
+            raise TooManySockets
+        Presence.objects.create(
+            session_id=session_id,
+            user=user,
+            channel_name=channel_name,
+            language=language or settings.LANGUAGE_CODE,
+        )
 
 
 def presence_leave(*, session_id: int, channel_name: str) -> None:

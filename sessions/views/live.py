@@ -35,6 +35,7 @@ def _page_context(request, session, role, *, bound=None, flash=None):
         notes=session.privatenotes.filter(author=request.user),
         note_form=(bound or {}).get("note") or forms.NoteForm(),
         join_url=request.build_absolute_uri(reverse("session_detail", args=[session.code])),
+        max_sockets=services.MAX_SOCKETS_PER_PERSON,
     )
     previous = previous_session(session)
     context["my_previous_actions"] = (
