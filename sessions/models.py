@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from groups import dates
 from groups.models import Group, SessionFormat, Topic
 from groups.tokens import short_code
 from sessions.steps import Step, budgets_for
@@ -41,7 +42,10 @@ class Session(models.Model):
 
     code = models.CharField(max_length=16, unique=True, default=short_code, editable=False)
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="sessions")
-    scheduled_at = models.DateTimeField(_("date et heure"))
+    # Bounded when typed, and read back within the calendar (groups/dates.py).
+    scheduled_at = dates.BoundedDateTimeField(
+        _("date et heure"), validators=[dates.validate_planned]
+    )
     place = models.CharField(_("lieu ou lien de visio"), max_length=300, blank=True)
     # Total minutes: one of SessionFormat's presets, or the sum of a custom split.
     format_minutes = models.PositiveSmallIntegerField(_("format"), default=SessionFormat.TWO_HOURS)
@@ -129,11 +133,11 @@ class Session(models.Model):
     def step_ends_at(self):
         if not self.step_started_at:
             return None
-        return self.step_started_at + dt.timedelta(seconds=self.step_budget_seconds)
+        return dates.shift(self.step_started_at, dt.timedelta(seconds=self.step_budget_seconds))
 
     @property
     def ends_at(self):
-        return self.scheduled_at + dt.timedelta(minutes=self.format_minutes)
+        return dates.shift(self.scheduled_at, dt.timedelta(minutes=self.format_minutes))
 
 
 class Participation(models.Model):
