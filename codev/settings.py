@@ -299,6 +299,12 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Open sockets one person may hold on one session (a phone, a laptop, a couple
+# of tabs); the next is closed with 4029 (sessions/consumers.py).
+LIVE_SOCKETS_PER_PERSON = env_int("LIVE_SOCKETS_PER_PERSON", 5)
+if LIVE_SOCKETS_PER_PERSON < 1:
+    raise ImproperlyConfigured("LIVE_SOCKETS_PER_PERSON must be 1 or more.")
+
 # Sign-in throttling: django-axes counts failed password checks per email
 # address *and* client address together, so that a stranger cannot lock a
 # member out from everywhere. After SIGNIN_SLOWDOWN_AFTER failures, each new

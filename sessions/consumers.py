@@ -52,7 +52,7 @@ logger = logging.getLogger(__name__)
 # 1008 (policy violation) in the application's range 4000-4999.
 POLICY_VIOLATION = 4008
 # 429 (too many requests) in the same range: this person already holds
-# services.MAX_SOCKETS_PER_PERSON sockets on the session.
+# settings.LIVE_SOCKETS_PER_PERSON sockets on the session.
 TOO_MANY_SOCKETS = 4029
 
 

@@ -323,14 +323,12 @@ def hand_clear(*, session, by, hand: HandRaise | None = None) -> None:
         _changed(session.pk, QUEUE)
 
 
-# A phone, a laptop and a few tabs: more sockets than this for one person on
-# one session is a script, or a machine left reloading; each costs a render
-# and a send at every change.
-MAX_SOCKETS_PER_PERSON = 5
-
-
 class TooManySockets(Exception):
-    """This person already holds MAX_SOCKETS_PER_PERSON open sockets on the session."""
+    """This person already holds LIVE_SOCKETS_PER_PERSON open sockets on the session.
+
+    A phone, a laptop and a few tabs; more is a script, or a machine left
+    reloading, and each socket costs a render and a send at every change.
+    """
 
 
 def presence_join(
@@ -351,7 +349,7 @@ def presence_join(
         held = Presence.objects.filter(session_id=session_id, user=user)
         if stale_before is not None:
             held = held.filter(seen_at__gte=stale_before)
-        if held.count() >= MAX_SOCKETS_PER_PERSON:
+        if held.count() >= settings.LIVE_SOCKETS_PER_PERSON:
             raise TooManySockets
         Presence.objects.create(
             session_id=session_id,

@@ -6,6 +6,7 @@ screens get the same regions from the broadcast the service registered.
 """
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -35,7 +36,7 @@ def _page_context(request, session, role, *, bound=None, flash=None):
         notes=session.privatenotes.filter(author=request.user),
         note_form=(bound or {}).get("note") or forms.NoteForm(),
         join_url=request.build_absolute_uri(reverse("session_detail", args=[session.code])),
-        max_sockets=services.MAX_SOCKETS_PER_PERSON,
+        max_sockets=settings.LIVE_SOCKETS_PER_PERSON,
     )
     previous = previous_session(session)
     context["my_previous_actions"] = (

@@ -1,4 +1,4 @@
-"""One person holds at most MAX_SOCKETS_PER_PERSON sockets on a session (a
+"""One person holds at most LIVE_SOCKETS_PER_PERSON sockets on a session (a
 phone, a laptop, a few tabs): the next is closed with TOO_MANY_SOCKETS before
 it hears anything, across processes, and two opened at once cannot both take
 the last seat."""
@@ -19,7 +19,7 @@ import codev.asgi
 from sessions import services
 from sessions.consumers import TOO_MANY_SOCKETS
 from sessions.models import Presence
-from sessions.services import MAX_SOCKETS_PER_PERSON, TooManySockets
+from sessions.services import TooManySockets
 from tests.sockets import session_cookie
 
 
@@ -45,6 +45,10 @@ async def open_socket(session, user):
     return communicator
 
 
+def cap():
+    return settings.LIVE_SOCKETS_PER_PERSON
+
+
 @database_sync_to_async
 def seats(session, user):
     return Presence.objects.filter(session=session, user=user).count()
@@ -52,7 +56,7 @@ def seats(session, user):
 
 @socket_test
 async def test_the_socket_past_the_cap_is_closed_and_hears_nothing(planned_session, member):
-    held = [await open_socket(planned_session, member) for _ in range(MAX_SOCKETS_PER_PERSON)]
+    held = [await open_socket(planned_session, member) for _ in range(cap())]
     for communicator in held:
         assert 'id="live-header"' in await communicator.receive_from()
 
@@ -62,30 +66,30 @@ async def test_the_socket_past_the_cap_is_closed_and_hears_nothing(planned_sessi
         "type": "websocket.close",
         "code": TOO_MANY_SOCKETS,
     }
-    assert await seats(planned_session, member) == MAX_SOCKETS_PER_PERSON
+    assert await seats(planned_session, member) == cap()
     await extra.disconnect()
     # Its close took nobody else's seat.
-    assert await seats(planned_session, member) == MAX_SOCKETS_PER_PERSON
+    assert await seats(planned_session, member) == cap()
     for communicator in held:
         await communicator.disconnect()
 
 
 @socket_test
 async def test_a_seat_freed_is_taken_by_the_next_socket(planned_session, member):
-    held = [await open_socket(planned_session, member) for _ in range(MAX_SOCKETS_PER_PERSON)]
+    held = [await open_socket(planned_session, member) for _ in range(cap())]
     await held.pop().disconnect()
 
     again = await open_socket(planned_session, member)
 
     assert 'id="live-header"' in await again.receive_from()
-    assert await seats(planned_session, member) == MAX_SOCKETS_PER_PERSON
+    assert await seats(planned_session, member) == cap()
     for communicator in [*held, again]:
         await communicator.disconnect()
 
 
 @socket_test
 async def test_the_cap_is_per_person(planned_session, member, facilitator):
-    held = [await open_socket(planned_session, member) for _ in range(MAX_SOCKETS_PER_PERSON)]
+    held = [await open_socket(planned_session, member) for _ in range(cap())]
 
     other = await open_socket(planned_session, facilitator)
 
@@ -120,7 +124,7 @@ def test_rows_a_dead_process_left_hold_no_seat(planned_session, member):
     fill_seats(
         planned_session,
         member,
-        MAX_SOCKETS_PER_PERSON,
+        cap(),
         seen_at=timezone.now() - dt.timedelta(minutes=5),
     )
 
@@ -130,7 +134,7 @@ def test_rows_a_dead_process_left_hold_no_seat(planned_session, member):
 
 
 def test_sockets_held_by_another_process_count(planned_session, member):
-    fill_seats(planned_session, member, MAX_SOCKETS_PER_PERSON)
+    fill_seats(planned_session, member, cap())
 
     with pytest.raises(TooManySockets):
         join(planned_session, member, "one-too-many")
@@ -143,7 +147,7 @@ def test_sockets_held_by_another_process_count(planned_session, member):
     "joins run one after the other in one thread",
 )
 def test_two_sockets_opened_at_once_cannot_both_take_the_last_seat(planned_session, member):
-    fill_seats(planned_session, member, MAX_SOCKETS_PER_PERSON - 1)
+    fill_seats(planned_session, member, cap() - 1)
     barrier = threading.Barrier(2)
     outcomes = []
 
@@ -164,12 +168,12 @@ def test_two_sockets_opened_at_once_cannot_both_take_the_last_seat(planned_sessi
         thread.join(timeout=30)
 
     assert sorted(outcomes) == ["joined", "refused"]
-    assert Presence.objects.filter(user=member).count() == MAX_SOCKETS_PER_PERSON
+    assert Presence.objects.filter(user=member).count() == cap()
 
 
 def test_the_live_page_holds_the_banner_a_refused_socket_shows(login, member, planned_session):
     response = login(member).get(reverse("session_detail", args=[planned_session.code]))
 
     content = html.unescape(response.content.decode())
-    banner = f"Cette séance est déjà ouverte sur {MAX_SOCKETS_PER_PERSON} écrans à votre nom"
+    banner = f"Cette séance est déjà ouverte sur {cap()} écrans à votre nom"
     assert f'<p id="live-too-many" class="offline" hidden>{banner}' in content
