@@ -16,7 +16,7 @@ import time_machine
 from django.core.management import call_command
 from django.urls import reverse
 
-from groups.models import CalendarFeed
+from groups.models import CalendarFeed, User
 from sessions.models import ActionItem, Session
 from sessions.steps import Step
 from tests.conftest import go_live
@@ -186,3 +186,18 @@ def test_a_stored_extreme_due_date_breaks_no_page(login, client_user, planned_se
     for page in pages_of(planned_session, CalendarFeed.objects.create(user=client_user)):
         assert client.get(page).status_code == 200, page
     call_command("send_reminders", days=1, dry_run=True, stdout=StringIO())
+
+
+@pytest.mark.parametrize("when", EXTREMES.values(), ids=EXTREMES)
+def test_a_stored_extreme_date_breaks_no_admin_page(client, facilitator, planned_session, when):
+    store(planned_session, when)
+    User.objects.filter(pk=facilitator.pk).update(is_staff=True, is_superuser=True)
+    client.force_login(facilitator)
+    changelist = reverse("admin:codev_sessions_session_changelist")
+
+    for page in [
+        changelist,
+        changelist + "?status=planned",
+        reverse("admin:codev_sessions_session_change", args=[planned_session.pk]),
+    ]:
+        assert client.get(page).status_code == 200, page
