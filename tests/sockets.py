@@ -13,6 +13,7 @@ from django.db import connections
 from django.test import Client
 
 import codev.asgi
+from sessions import broadcast
 
 
 @pytest_asyncio.fixture
@@ -46,9 +47,14 @@ async def asgi_application(settings):
 @pytest_asyncio.fixture
 async def empty_channel_layer():
     # The in-memory layer outlives a test; start and end each one with no groups.
+    # So does the process's cache of rendered regions, keyed by session id and
+    # version: test databases hand the same ids out again, and go_live leaves
+    # the version at 0, so a socket could get an earlier test's session.
+    broadcast.forget_rendered()
     await get_channel_layer().flush()
     yield
     await get_channel_layer().flush()
+    broadcast.forget_rendered()
 
 
 @database_sync_to_async
