@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
@@ -255,3 +256,29 @@ def test_a_socket_that_sends_anything_is_closed_and_the_others_carry_on(
         time.sleep(0.1)
     with urllib.request.urlopen(live_server_url + "/accounts/login/", timeout=TIMEOUT) as page:
         assert page.status == 200
+
+
+def test_a_screen_past_the_cap_says_why_and_gets_in_once_another_closes(
+    browser, live_server_url, live_session, member
+):
+    name, value = session_cookie(member).split("=", 1)
+    context = browser.new_context(base_url=live_server_url, locale="fr-FR")
+    context.add_cookies([{"name": name, "value": value, "url": live_server_url}])
+    with contextlib.ExitStack() as held:
+        held.callback(context.close)
+        sockets = [
+            held.enter_context(open_socket(live_server_url, live_session, member))
+            for _ in range(settings.LIVE_SOCKETS_PER_PERSON)
+        ]
+        page = context.new_page()
+        page.goto(f"/s/{live_session.code}/")
+
+        banner = page.locator("#live-too-many")
+        expect(banner).to_be_visible(timeout=TIMEOUT * 1000)
+        expect(banner).to_contain_text("déjà ouverte sur 5 écrans à votre nom")
+        expect(page.locator("#live-offline")).to_be_hidden()
+
+        sockets[0].close()
+        # The page knocks again every 2-4 s: in once a seat is free.
+        expect(banner).to_be_hidden(timeout=3 * TIMEOUT * 1000)
+        expect(page.locator("#live-offline")).to_be_hidden()
