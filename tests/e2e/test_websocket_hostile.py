@@ -175,6 +175,20 @@ def test_a_handshake_to_a_path_nobody_answers_is_refused_not_a_500(
     assert good.startswith(b"HTTP/1.1 101"), good[:200]
 
 
+@pytest.mark.parametrize("path", ["/s/%00/", "/?q=%00"])
+def test_the_nul_refusal_from_daphne_carries_the_security_headers(live_server_url, db, path):
+    answer = raw_request(live_server_url, f"GET {path} HTTP/1.1".encode()).lower()
+    headers = answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+
+    assert headers[0] == b"http/1.1 400 bad request", answer[:200]
+    assert b"x-frame-options: deny" in headers
+    assert b"x-content-type-options: nosniff" in headers
+    assert b"referrer-policy: same-origin" in headers
+    assert b"cross-origin-opener-policy: same-origin" in headers
+    policy = next(h for h in headers if h.startswith(b"content-security-policy: "))
+    assert b"frame-ancestors 'none'" in policy
+
+
 def test_a_request_line_over_16_kb_is_dropped_without_an_answer(live_server_url, db):
     # What docs/operations.md says daphne does (twisted's LineReceiver.MAX_LENGTH):
     # a line over 16 KiB closes the connection with no answer at all; below
