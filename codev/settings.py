@@ -119,11 +119,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, the three that put the security headers on an answer: every
-    # answer given by anything below them (the NUL refusal, an unknown host,
-    # the health check, a static file, a crash) passes back through them.
-    "django.middleware.security.SecurityMiddleware",
+    # answer given by anything below them (the HTTPS redirect, the NUL
+    # refusal, an unknown host, the health check, a static file, a crash)
+    # passes back through them.
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     # Then /healthz, which answers whatever the Host header or the scheme
     # (SECURE_REDIRECT_EXEMPT below; the three above never read the host).
     "codev.health.HealthCheckMiddleware",
