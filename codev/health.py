@@ -1,9 +1,10 @@
 """GET /healthz, for a load balancer or docker compose: the process answers and
 so does its database.
 
-Answered before every other middleware: a health check comes from the proxy or
-the container itself, over plain HTTP and with whatever Host header, which the
-HTTPS redirect and ALLOWED_HOSTS would refuse. Redis is not checked: without it
+Answered before every middleware but the three that add the security headers
+(with the HTTPS redirect exempted for it): a health check comes from the proxy
+or the container itself, over plain HTTP and with whatever Host header, which
+the redirect and ALLOWED_HOSTS would refuse. Redis is not checked: without it
 every page is served and every POST saved (docs/operations.md), and all the
 processes share it, so taking them out of the pool would only make it worse.
 """

@@ -118,10 +118,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: /healthz answers whatever the Host header or the scheme.
-    "codev.health.HealthCheckMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    # First, the three that put the security headers on an answer: every
+    # answer given by anything below them (the HTTPS redirect, the NUL
+    # refusal, an unknown host, the health check, a static file, a crash)
+    # passes back through them.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    # Then /healthz, which answers whatever the Host header or the scheme
+    # (SECURE_REDIRECT_EXEMPT below; the three above never read the host).
+    "codev.health.HealthCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "codev.middleware.LanguageCookieMiddleware",
@@ -130,7 +136,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "codev.middleware.NotAllowedPageMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
@@ -258,6 +263,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Codev <noreply@codev.local>"
 # Behind a TLS-terminating proxy in production (docker-compose, a load balancer).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+# The proxy and docker check the health over plain HTTP (codev/health.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
@@ -294,6 +301,12 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     }
 }
+
+# Open sockets one person may hold on one session (a phone, a laptop, a couple
+# of tabs); the next is closed with 4029 (sessions/consumers.py).
+LIVE_SOCKETS_PER_PERSON = env_int("LIVE_SOCKETS_PER_PERSON", 5)
+if LIVE_SOCKETS_PER_PERSON < 1:
+    raise ImproperlyConfigured("LIVE_SOCKETS_PER_PERSON must be 1 or more.")
 
 # Sign-in throttling: django-axes counts failed password checks per email
 # address *and* client address together, so that a stranger cannot lock a

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from groups import cadence
+from groups import cadence, dates
 from groups.tokens import secret_token, short_code
 
 # A codev group gathers 5 to 8 members, the facilitator not counted.
@@ -162,15 +162,18 @@ class Group(models.Model):
             "hour": self.cadence_time.strftime("%H:%M"),
         }
 
-    def next_meeting_start(self, after: dt.datetime | None = None) -> dt.datetime:
-        """The start of the next meeting the cadence gives, in the current time zone."""
-        after = timezone.localtime(after)
+    def next_meeting_start(self, after: dt.datetime | None = None) -> dt.datetime | None:
+        """The start of the next meeting the cadence gives, in the current time zone;
+        None when the calendar ends first (after a date stored near year 9999)."""
+        after = timezone.localtime(dates.clamp(after or timezone.now()))
         # From the day before, so that on a meeting day this evening's meeting counts.
         day = after.date() - dt.timedelta(days=1)
         while True:
             day = cadence.next_meeting_date(
                 week=self.cadence_week, weekday=self.cadence_weekday, after=day
             )
+            if day is None:
+                return None
             start = timezone.make_aware(dt.datetime.combine(day, self.cadence_time))
             if start > after:
                 return start

@@ -1,7 +1,9 @@
 """Writes that touch several rows: each one validates and writes in one transaction."""
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -126,6 +128,15 @@ def account_delete(*, user: User) -> None:
     them (CASCADE). What they wrote in the groups' sessions — questions,
     contributions, actions, feedback — stays for the group's history with no
     author (SET_NULL), shown as « ancien membre ».
+
+    The address goes too, from wherever it was copied: the invitations that
+    brought them or were sent to them (a pending one still opens, as a plain
+    link) and the sign-in attempts counted under it.
     """
     with transaction.atomic():
+        Invitation.objects.filter(Q(accepted_by=user) | Q(email__iexact=user.email)).update(
+            email=""
+        )
+        for attempts in (AccessAttempt, AccessFailureLog, AccessLog):
+            attempts.objects.filter(username__iexact=user.email).delete()
         User.objects.filter(pk=user.pk).delete()

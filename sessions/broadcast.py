@@ -86,6 +86,12 @@ def _remember(session_id: int, audience: str, language: str, version: int, html:
             _rendered.pop(next(iter(_rendered)))
 
 
+def forget_rendered() -> None:
+    """Empty the cache (tests: their databases hand the same ids out again)."""
+    with _rendered_lock:
+        _rendered.clear()
+
+
 def current_regions(session_id: int, audience: str, language: str) -> str:
     """Every region at the session's current version for `audience`, unstamped."""
     version = Session.objects.values_list("version", flat=True).get(pk=session_id)

@@ -1,10 +1,12 @@
 """The live session's socket: it only listens. Mutations are HTTP POSTs."""
 
+import datetime as dt
 import logging
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
+from django.utils import timezone
 
 from codev.middleware import chosen_language
 from sessions import broadcast, layer_watch, presence, services
@@ -18,10 +20,24 @@ _session_for = database_sync_to_async(session_for_member)
 
 
 @database_sync_to_async
-def _join(session: Session, user, channel_name: str, language: str) -> str:
-    services.presence_join(
-        session_id=session.pk, user=user, channel_name=channel_name, language=language
-    )
+def _join(session: Session, user, channel_name: str, language: str) -> bool:
+    """Take a seat (a presence row); False when the person holds too many."""
+    stale_before = timezone.now() - dt.timedelta(seconds=presence.TTL_SECONDS)
+    try:
+        services.presence_join(
+            session_id=session.pk,
+            user=user,
+            channel_name=channel_name,
+            language=language,
+            stale_before=stale_before,
+        )
+    except services.TooManySockets:
+        return False
+    return True
+
+
+@database_sync_to_async
+def _full_state(session: Session, user, language: str) -> str:
     return broadcast.current_regions(session.pk, role_of(session, user), language)
 
 
@@ -35,6 +51,9 @@ logger = logging.getLogger(__name__)
 
 # 1008 (policy violation) in the application's range 4000-4999.
 POLICY_VIOLATION = 4008
+# 429 (too many requests) in the same range: this person already holds
+# settings.LIVE_SOCKETS_PER_PERSON sockets on the session.
+TOO_MANY_SOCKETS = 4029
 
 
 class SessionConsumer(AsyncWebsocketConsumer):
@@ -52,14 +71,23 @@ class SessionConsumer(AsyncWebsocketConsumer):
 
     async def connect(self):
         user = self.scope["user"]
-        self.session = await _session_for(user, self.scope["url_route"]["kwargs"]["code"])
-        if self.session is None:
+        session = await _session_for(user, self.scope["url_route"]["kwargs"]["code"])
+        if session is None:
             # Closed before joining the group: a stranger hears nothing.
             await self.close()
             return
         # The language of the page it belongs to (codev.middleware).
         self.language = chosen_language(self.scope.get("cookies", {}))
-        self.group = group_name(self.session.pk)
+        if not await _join(session, user, self.channel_name, self.language):
+            # Accepted only to be closed with a code that says why; it hears
+            # nothing. The page tries again every few seconds and gets in
+            # once one of the person's other screens has closed.
+            await self.accept()
+            await self.close(code=TOO_MANY_SOCKETS)
+            return
+        # From here on, disconnect() removes the seat.
+        self.session = session
+        self.group = group_name(session.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         # Closed by the watch when Redis may have lost this socket's messages.
@@ -67,7 +95,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if self.watch is not None:
             self.watch.sockets.add(self)
         # Full state on every (re)connect: nothing depends on missed messages.
-        html = await _join(self.session, user, self.channel_name, self.language)
+        html = await _full_state(session, user, self.language)
         await self.send(text_data=stamp(html))
         presence.keeper().add(self.channel_name)
         await broadcast.announce_presence(self.session.pk)

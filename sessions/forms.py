@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from groups import dates
 from groups.models import SessionFormat, Topic, User
 from sessions import steps
 from sessions.models import (
@@ -154,9 +155,16 @@ class ActionForm(forms.Form):
         # would be dropped by the browser, and the default due date with it.
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+
     # The card an action comes from (« En faire une action »), by its code:
     # read through the form, so that a forged value is refused like any other.
     contribution = forms.CharField(required=False, max_length=16, widget=forms.HiddenInput)
+
+    def clean_due_date(self):
+        due_date = self.cleaned_data["due_date"]
+        if due_date is not None:
+            dates.validate_day(due_date)
+        return due_date
 
 
 class LearningForm(forms.Form):

@@ -6,9 +6,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from groups import dates
 from groups.models import Group, SessionFormat, Topic
 from groups.tokens import short_code
 from sessions.steps import Step, budgets_for
+
+# The most « +5 min » can add to one step (services.session_add_time, and a
+# constraint): three hours more than its budget is past any real session, and
+# far below the smallint the total is kept in.
+MAX_EXTRA_MINUTES = 180
 
 
 class SessionQuerySet(models.QuerySet):
@@ -36,7 +42,10 @@ class Session(models.Model):
 
     code = models.CharField(max_length=16, unique=True, default=short_code, editable=False)
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="sessions")
-    scheduled_at = models.DateTimeField(_("date et heure"))
+    # Bounded when typed, and read back within the calendar (groups/dates.py).
+    scheduled_at = dates.BoundedDateTimeField(
+        _("date et heure"), validators=[dates.validate_planned]
+    )
     place = models.CharField(_("lieu ou lien de visio"), max_length=300, blank=True)
     # Total minutes: one of SessionFormat's presets, or the sum of a custom split.
     format_minutes = models.PositiveSmallIntegerField(_("format"), default=SessionFormat.TWO_HOURS)
@@ -61,6 +70,7 @@ class Session(models.Model):
     )
     step = models.CharField(max_length=16, choices=Step, blank=True)
     step_started_at = models.DateTimeField(null=True, blank=True)
+    # « +5 min » on the current step, reset by each step change; capped.
     extra_minutes = models.PositiveSmallIntegerField(default=0)
     # Bumped by every write that changes what a screen shows; each region carries
     # it so a late websocket message never overwrites newer state.
@@ -83,6 +93,12 @@ class Session(models.Model):
         verbose_name_plural = _("séances")
         ordering = ["scheduled_at"]
         indexes = [models.Index(fields=["group", "scheduled_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(extra_minutes__lte=MAX_EXTRA_MINUTES),
+                name="session_extra_minutes_capped",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.group} — {timezone.localtime(self.scheduled_at):%Y-%m-%d %H:%M}"
@@ -117,11 +133,11 @@ class Session(models.Model):
     def step_ends_at(self):
         if not self.step_started_at:
             return None
-        return self.step_started_at + dt.timedelta(seconds=self.step_budget_seconds)
+        return dates.shift(self.step_started_at, dt.timedelta(seconds=self.step_budget_seconds))
 
     @property
     def ends_at(self):
-        return self.scheduled_at + dt.timedelta(minutes=self.format_minutes)
+        return dates.shift(self.scheduled_at, dt.timedelta(minutes=self.format_minutes))
 
 
 class Participation(models.Model):

@@ -9,9 +9,10 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from groups.models import Topic
+from groups.models import Topic, User
 from sessions import broadcast, steps
 from sessions.models import (
+    MAX_EXTRA_MINUTES,
     ActionItem,
     ActionUpdate,
     Contribution,
@@ -138,10 +139,27 @@ def session_move(*, session, by, from_step: str, forward: bool) -> str:
 
 
 def session_add_time(*, session, by, minutes: int = 5) -> None:
+    """« +5 min » on the current step, up to MAX_EXTRA_MINUTES in all.
+
+    The cap is in the UPDATE's WHERE: two clicks racing at the cap cannot both
+    pass it (the second finds the row already updated), and the smallint the
+    total lives in can never overflow.
+    """
     _require(session, by, FACILITATOR)
     _require_step(session, *steps.ORDER)
     with transaction.atomic():
-        Session.objects.filter(pk=session.pk).update(extra_minutes=F("extra_minutes") + minutes)
+        added = Session.objects.filter(
+            pk=session.pk, extra_minutes__lte=MAX_EXTRA_MINUTES - minutes
+        ).update(extra_minutes=F("extra_minutes") + minutes)
+        if not added:
+            raise ValidationError(
+                _(
+                    "Cette étape a déjà reçu %(hours)s h de plus, le maximum : le minuteur "
+                    "continue en dépassement, passez à l'étape suivante quand vous voulez."
+                )
+                % {"hours": MAX_EXTRA_MINUTES // 60},
+                code="time_capped",
+            )
         _changed(session.pk)
 
 
@@ -312,16 +330,40 @@ def hand_clear(*, session, by, hand: HandRaise | None = None) -> None:
         _changed(session.pk, QUEUE)
 
 
-def presence_join(*, session_id: int, user, channel_name: str, language: str = "") -> None:
-    # The one write a socket makes: presence exists only while it is open. It
-    # does not bump the version (nothing a person wrote changed); the consumer
-    # announces it (broadcast.announce_presence).
-    Presence.objects.create(
-        session_id=session_id,
-        user=user,
-        channel_name=channel_name,
-        language=language or settings.LANGUAGE_CODE,
-    )
+class TooManySockets(Exception):
+    """This person already holds LIVE_SOCKETS_PER_PERSON open sockets on the session.
+
+    A phone, a laptop and a few tabs; more is a script, or a machine left
+    reloading, and each socket costs a render and a send at every change.
+    """
+
+
+def presence_join(
+    *, session_id: int, user, channel_name: str, language: str = "", stale_before=None
+) -> None:
+    """The one write a socket makes: presence exists only while it is open.
+
+    It does not bump the version (nothing a person wrote changed); the consumer
+    announces it (broadcast.announce_presence). Refused with TooManySockets
+    past the cap, counting the rows refreshed since `stale_before` (those of a
+    dead process do not hold a seat). The count and the insert are serialized
+    per person by a lock on their user row, across processes: two sockets
+    opened at once cannot both take the last seat. NO KEY UPDATE, so rows that
+    merely refer to the person (a card being posted) are not held up.
+    """
+    with transaction.atomic():
+        list(User.objects.select_for_update(no_key=True).filter(pk=user.pk).values("pk"))
+        held = Presence.objects.filter(session_id=session_id, user=user)
+        if stale_before is not None:
+            held = held.filter(seen_at__gte=stale_before)
+        if held.count() >= settings.LIVE_SOCKETS_PER_PERSON:
+            raise TooManySockets
+        Presence.objects.create(
+            session_id=session_id,
+            user=user,
+            channel_name=channel_name,
+            language=language or settings.LANGUAGE_CODE,
+        )
 
 
 def presence_leave(*, session_id: int, channel_name: str) -> None:

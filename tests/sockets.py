@@ -14,6 +14,7 @@ from django.db import connections
 from django.test import Client
 
 import codev.asgi
+from sessions import broadcast
 
 
 class Communicator(WebsocketCommunicator):
@@ -44,10 +45,9 @@ class Communicator(WebsocketCommunicator):
 
 @pytest_asyncio.fixture
 async def asgi_application(settings):
-    """codev.asgi.application, built under the test settings.
-
-    AllowedHostsOriginValidator copies ALLOWED_HOSTS when codev.asgi is first
-    imported, before pytest-django adds "testserver": import it again here.
+    """codev.asgi.application, built under the test settings ("testserver"
+    in ALLOWED_HOSTS, which the Origin check reads at each handshake), and
+    imported again so that nothing built at first import carries over.
 
     Afterwards, the database connections the consumers opened are closed: every
     database_sync_to_async call of the test runs in one worker thread, which
@@ -74,9 +74,14 @@ async def asgi_application(settings):
 @pytest_asyncio.fixture
 async def empty_channel_layer():
     # The in-memory layer outlives a test; start and end each one with no groups.
+    # So does the process's cache of rendered regions, keyed by session id and
+    # version: test databases hand the same ids out again, and go_live leaves
+    # the version at 0, so a socket could get an earlier test's session.
+    broadcast.forget_rendered()
     await get_channel_layer().flush()
     yield
     await get_channel_layer().flush()
+    broadcast.forget_rendered()
 
 
 @database_sync_to_async

@@ -431,8 +431,12 @@ ALL_ROWS = ROWS + admin_model_rows()
 # The session's socket, the matrix's last row: only its group's members hear it.
 REFUSED, ACCEPTED = "refused", "accepted"
 SOCKET = Row(
-    "ws/sessions/<str:code>/", GET, (REFUSED, REFUSED, ACCEPTED, ACCEPTED, ACCEPTED, ACCEPTED)
+    "^ws/sessions/(?P<code>[A-Za-z0-9_-]{1,16})/$",
+    GET,
+    (REFUSED, REFUSED, ACCEPTED, ACCEPTED, ACCEPTED, ACCEPTED),
 )
+# Every other websocket path: refused for everyone (codev.websocket.refuse).
+UNROUTED_SOCKET = Row("", GET, (REFUSED,) * 6)
 
 
 # The URLconf, walked
@@ -481,7 +485,7 @@ def test_the_project_urls_and_set_language_have_their_own_rows():
 
 
 def test_every_socket_route_is_in_the_matrix():
-    assert socket_routes() == {SOCKET.name}
+    assert socket_routes() == {SOCKET.name, UNROUTED_SOCKET.name}
 
 
 def test_rows_are_not_written_twice():
@@ -718,6 +722,26 @@ async def test_socket(world, asgi_application, empty_channel_layer, role):
             assert ('data-testid="next-step"' in state) is (role == "facilitator")
     finally:
         await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("role", ROLES)
+async def test_an_unrouted_socket(world, asgi_application, empty_channel_layer, role):
+    assert UNROUTED_SOCKET.status_for(role) == REFUSED
+    headers = [(b"origin", ORIGIN), (b"host", b"testserver")]
+    user = world.users[role]
+    if user is not None:
+        cookie = f"{settings.SESSION_COOKIE_NAME}={await session_cookie(user)}"
+        headers.append((b"cookie", cookie.encode()))
+    communicator = Communicator(
+        asgi_application, f"/ws/groups/{world.group.code}/", headers=headers
+    )
+
+    connected, _subprotocol = await communicator.connect()
+
+    assert connected is False
+    await communicator.disconnect()
 
 
 @database_sync_to_async

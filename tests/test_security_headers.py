@@ -11,16 +11,21 @@ import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.db import OperationalError
+from django.test import Client
+from django.urls import path as route
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from codev import urls as codev_urls
 from groups.models import Invitation, Topic
 from sessions.models import (
     ActionItem,
@@ -302,3 +307,125 @@ def test_admin_pages_carry_the_policy_too(client, member):
     assert response.status_code == 200
     assert_strict_policy(response)
     assert Inline(response.content.decode()).refused == []
+
+
+# Every answer carries the same headers as a page: a refusal too, whichever
+# layer gives it (a middleware, a view, django-axes, the CSRF check, a crash).
+
+HEADERS = ["X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"]
+HEADERS += ["Cross-Origin-Opener-Policy", "Strict-Transport-Security"]
+
+
+def boom(request):
+    raise RuntimeError("a bug")
+
+
+urlpatterns = [route("boom/", boom), *codev_urls.urlpatterns]
+
+
+def _failed_sign_ins(member, count):
+    client = Client()
+    for _ in range(count):
+        client.post(reverse("login"), {"username": member.email, "password": "faux"}, secure=True)
+        # Past the slow-down's wait: the next one is counted.
+        AccessAttempt.objects.update(attempt_time=timezone.now() - dt.timedelta(minutes=10))
+    return client
+
+
+def _slowed_down(world):
+    client = _failed_sign_ins(world.member, 3)
+    AccessAttempt.objects.update(attempt_time=timezone.now())
+    return client.post(
+        reverse("login"), {"username": world.member.email, "password": "faux"}, secure=True
+    )
+
+
+def _locked_out(world):
+    client = _failed_sign_ins(world.member, settings.AXES_FAILURE_LIMIT)
+    return client.post(
+        reverse("login"), {"username": world.member.email, "password": "faux"}, secure=True
+    )
+
+
+def _database_down(world):
+    class Down:
+        def cursor(self):
+            raise OperationalError("no database")
+
+    world.monkeypatch.setattr("codev.health.connection", Down())
+    return world.consultant.get("/healthz", secure=True)
+
+
+def _session_url(name, world):
+    return reverse(name, args=[world.session.code])
+
+
+REFUSALS = {
+    # Not a refusal, but the first answer a browser typing the address gets.
+    "https redirect": (301, lambda w: w.consultant.get("/")),
+    "nul in the path": (400, lambda w: w.consultant.get("/s/%00/", secure=True)),
+    "nul in the query": (400, lambda w: w.consultant.get("/?q=%00", secure=True)),
+    "unknown host": (400, lambda w: w.consultant.get("/", secure=True, headers={"host": "x.test"})),
+    "body too large": (
+        400,
+        lambda w: w.consultant.post(
+            reverse("login"),
+            {"username": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+            secure=True,
+        ),
+    ),
+    "wrong role": (
+        403,
+        lambda w: w.consultant.post(_session_url("session_add_time", w), secure=True),
+    ),
+    "csrf failure": (
+        403,
+        lambda w: Client(enforce_csrf_checks=True).post(reverse("login"), {}, secure=True),
+    ),
+    "not found": (404, lambda w: w.consultant.get("/s/nothing-here/", secure=True)),
+    "method not allowed": (
+        405,
+        lambda w: w.consultant.get(_session_url("session_add_time", w), secure=True),
+    ),
+    "step conflict": (
+        409,
+        lambda w: w.facilitator.post(
+            _session_url("session_start", w), secure=True, headers={"HX-Request": "true"}
+        ),
+    ),
+    "sign-in slowed down": (429, _slowed_down),
+    "sign-in locked": (429, _locked_out),
+    "server error": (500, lambda w: w.consultant.get("/boom/", secure=True)),
+    "health check failing": (503, _database_down),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS)
+def test_every_refusal_carries_the_security_headers_of_a_page(
+    case, settings, monkeypatch, member, facilitator, planned_session
+):
+    settings.ROOT_URLCONF = __name__
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.SECURE_SSL_REDIRECT = True
+    page = Client().get(reverse("login"), secure=True)
+    world = SimpleNamespace(
+        member=member,
+        session=go_live(planned_session, Step.EXPOSE),
+        monkeypatch=monkeypatch,
+        consultant=Client(raise_request_exception=False),
+        facilitator=Client(raise_request_exception=False),
+    )
+    world.consultant.force_login(member)
+    world.facilitator.force_login(facilitator)
+    status, send = REFUSALS[case]
+
+    response = send(world)
+
+    assert response.status_code == status
+    for header in HEADERS:
+        if header == "Strict-Transport-Security" and case == "https redirect":
+            # Sent over https only: a browser ignores it over http.
+            continue
+        assert response.get(header) == page[header], header
+    assert_strict_policy(response, case)

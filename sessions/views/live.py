@@ -6,6 +6,7 @@ screens get the same regions from the broadcast the service registered.
 """
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -41,6 +42,7 @@ def _page_context(request, session, role, *, bound=None, flash=None):
         flash=flash,
         notes=session.privatenotes.filter(author=request.user),
         note_form=(bound or {}).get("note") or forms.NoteForm(),
+        max_sockets=settings.LIVE_SOCKETS_PER_PERSON,
     )
     previous = previous_session(session)
     context["my_previous_actions"] = (

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from groups import dates
 from groups.access import get_group_for
 from groups.models import SessionFormat
 from sessions.forms import SessionPlanForm
@@ -18,14 +19,25 @@ from sessions.steps import ORDER, budgets_for
 def session_plan(request, code):
     """Any member plans a session: no hierarchy in a codev group."""
     group, _membership = get_group_for(request, code)
-    latest = group.sessions.order_by("-scheduled_at").values_list("scheduled_at", flat=True).first()
+    horizon = dates.planning_horizon()
+    # The meeting after the group's last one; a session stored beyond what the
+    # form allows (planned before the bounds, or by hand) is not followed.
+    latest = (
+        group.sessions.filter(scheduled_at__lte=horizon)
+        .order_by("-scheduled_at")
+        .values_list("scheduled_at", flat=True)
+        .first()
+    )
     after = timezone.now()
     if latest is not None and latest > after:
         # After the latest session's day, not its hour: one planned on a meeting
         # day's morning must not get a second one that evening.
         after = timezone.make_aware(dt.datetime.combine(timezone.localdate(latest), dt.time.max))
+    suggested = group.next_meeting_start(after)
+    if suggested is not None and suggested > horizon:
+        suggested = None
     initial = {
-        "scheduled_at": timezone.localtime(group.next_meeting_start(after)),
+        "scheduled_at": timezone.localtime(suggested) if suggested else None,
         "place": group.default_place,
         "format_minutes": group.default_format,
     }

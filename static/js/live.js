@@ -241,9 +241,16 @@
   // The banner says « reconnexion… » from the moment the socket is lost (or
   // the phone's network) until the first message of a new socket, which is the
   // full state: an open socket alone does not make the screen current.
-  function setOffline(offline) {
+  // 4029: this person already has the session open on as many screens as
+  // the server allows; the banner says so, and the page knocks again at the
+  // slowest pace until one of those screens is closed.
+  var TOO_MANY_SOCKETS = 4029;
+  function setOffline(offline, reason) {
+    var tooMany = offline && reason === TOO_MANY_SOCKETS;
     var banner = document.getElementById("live-offline");
-    if (banner) banner.hidden = !offline;
+    if (banner) banner.hidden = !offline || tooMany;
+    var tooManyBanner = document.getElementById("live-too-many");
+    if (tooManyBanner) tooManyBanner.hidden = !tooMany;
     document.body.classList.toggle("is-offline", offline);
   }
   // The extension retries by itself only after 1006 and 1011-1013. The server
@@ -267,10 +274,11 @@
   document.addEventListener("htmx:wsClose", function (event) {
     var closed = event.detail.event;
     if (closed.target === retired) return;
-    setOffline(true);
+    setOffline(true, closed.code);
     if (leaving || RETRIED_BY_HTMX.indexOf(closed.code) >= 0) return;
     var socketWrapper = event.detail.socketWrapper;
-    setTimeout(function () { socketWrapper.reconnect(); }, reconnectDelay(0));
+    var delay = reconnectDelay(closed.code === TOO_MANY_SOCKETS ? 3 : 0);
+    setTimeout(function () { socketWrapper.reconnect(); }, delay);
   });
   // A phone losing its network may keep its socket "open" for a while: say so
   // at once. When the network is back, that socket may have missed messages or

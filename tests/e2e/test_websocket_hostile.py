@@ -3,8 +3,9 @@
 Daphne runs as in production (tests/e2e/conftest.py's `live_server_url`);
 the client is the `websockets` library, so the test controls every header and
 frame. The socket only listens (sessions/consumers.py): a handshake from a
-foreign, missing or `null` Origin is refused by channels'
-AllowedHostsOriginValidator (HTTP 403), and any frame a client sends up is a
+foreign, missing or `null` Origin, or from another port of our host, is
+refused (HTTP 403, codev/websocket.py), so is one to a path no consumer
+answers (a NUL, an unknown path), and any frame a client sends up is a
 protocol violation that closes that socket with 4008 (the app's "policy
 violation": daphne refuses a server-sent 1008), except a message over daphne's
 1 MiB limit, whose connection daphne drops before the app sees it. Whatever
@@ -12,8 +13,11 @@ one socket does, the others of the same session keep receiving, and daphne
 keeps serving.
 """
 
+import base64
 import contextlib
 import http.cookiejar
+import os
+import socket
 import time
 import urllib.request
 from urllib.parse import urlencode
@@ -21,6 +25,7 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 from django.test import Client
+from playwright.sync_api import expect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
@@ -35,7 +40,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 DAPHNE_MAX_MESSAGE = 1024 * 1024
 # The full state of a session is a few kilobytes; the client accepts far more.
 CLIENT_MAX_SIZE = 4 * 1024 * 1024
-TIMEOUT = 5
+# Generous: a busy machine once made a 5 s deadline miss by 0.05 s.
+TIMEOUT = 30
 
 
 def session_cookie(user) -> str:
@@ -110,15 +116,89 @@ def live_session(planned_session):
     return go_live(planned_session, Step.EXPOSE)
 
 
+OTHER_PORT = "the same host on another port"
+
+
 @pytest.mark.parametrize(
     "origin",
-    [None, "http://evil.example", "null", "http://127.0.0.1.evil.example"],
-    ids=["missing", "foreign", "null", "lookalike"],
+    [None, "http://evil.example", "null", "http://127.0.0.1.evil.example", OTHER_PORT],
+    ids=["missing", "foreign", "null", "lookalike", "other port"],
 )
 def test_a_handshake_from_another_origin_is_refused(live_server_url, live_session, member, origin):
+    if origin == OTHER_PORT:
+        port = int(live_server_url.rsplit(":", 1)[1])
+        origin = f"http://127.0.0.1:{port + 1}"
     with pytest.raises(InvalidStatus) as refused:
         open_socket(live_server_url, live_session, member, origin=origin)
     assert refused.value.response.status_code == 403
+
+
+def raw_request(server: str, request_line: bytes, headers: bytes = b"") -> bytes:
+    """Send one request as bytes and read the answer until daphne hangs up or
+    goes quiet; b"" when it closed without answering."""
+    netloc = server.removeprefix("http://")
+    host, port = netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=TIMEOUT) as conn:
+        conn.sendall(request_line + b"\r\nHost: " + netloc.encode() + b"\r\n" + headers + b"\r\n")
+        answer = b""
+        with contextlib.suppress(TimeoutError, ConnectionResetError):
+            while b"\r\n\r\n" not in answer:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+    return answer
+
+
+def raw_handshake(server: str, path: str, user) -> bytes:
+    key = base64.b64encode(os.urandom(16))
+    headers = (
+        b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+        b"Sec-WebSocket-Key: " + key + b"\r\nOrigin: " + server.encode() + b"\r\n"
+        b"Cookie: " + session_cookie(user).encode() + b"\r\n"
+    )
+    return raw_request(server, f"GET {path} HTTP/1.1".encode(), headers)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/ws/sessions/%00/", "/ws/sessions/a%00b/", "/ws/nothing/", "/", "/ws/sessions/%ff/"],
+    ids=["nul", "nul inside", "unknown", "root", "not utf-8"],
+)
+def test_a_handshake_to_a_path_nobody_answers_is_refused_not_a_500(
+    live_server_url, live_session, member, path
+):
+    answer = raw_handshake(live_server_url, path, member)
+
+    assert answer.startswith(b"HTTP/1.1 403"), answer[:200]
+    # And daphne still serves the session's own socket.
+    good = raw_handshake(live_server_url, f"/ws/sessions/{live_session.code}/", member)
+    assert good.startswith(b"HTTP/1.1 101"), good[:200]
+
+
+@pytest.mark.parametrize("path", ["/s/%00/", "/?q=%00"])
+def test_the_nul_refusal_from_daphne_carries_the_security_headers(live_server_url, db, path):
+    answer = raw_request(live_server_url, f"GET {path} HTTP/1.1".encode()).lower()
+    headers = answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+
+    assert headers[0] == b"http/1.1 400 bad request", answer[:200]
+    assert b"x-frame-options: deny" in headers
+    assert b"x-content-type-options: nosniff" in headers
+    assert b"referrer-policy: same-origin" in headers
+    assert b"cross-origin-opener-policy: same-origin" in headers
+    policy = next(h for h in headers if h.startswith(b"content-security-policy: "))
+    assert b"frame-ancestors 'none'" in policy
+
+
+def test_a_request_line_over_16_kb_is_dropped_without_an_answer(live_server_url, db):
+    # What docs/operations.md says daphne does (twisted's LineReceiver.MAX_LENGTH):
+    # a line over 16 KiB closes the connection with no answer at all; below
+    # it, the request reaches Django. nginx in front answers 414 long before.
+    near = raw_request(live_server_url, b"GET /" + b"a" * 15_000 + b" HTTP/1.1")
+    over = raw_request(live_server_url, b"GET /" + b"a" * 17_000 + b" HTTP/1.1")
+
+    assert near.startswith(b"HTTP/1.1 404"), near[:200]
+    assert over == b""
 
 
 def test_the_same_origin_is_accepted(live_server_url, live_session, member):
@@ -191,3 +271,29 @@ def test_a_socket_that_sends_anything_is_closed_and_the_others_carry_on(
         time.sleep(0.1)
     with urllib.request.urlopen(live_server_url + "/accounts/login/", timeout=TIMEOUT) as page:
         assert page.status == 200
+
+
+def test_a_screen_past_the_cap_says_why_and_gets_in_once_another_closes(
+    browser, live_server_url, live_session, member
+):
+    name, value = session_cookie(member).split("=", 1)
+    context = browser.new_context(base_url=live_server_url, locale="fr-FR")
+    context.add_cookies([{"name": name, "value": value, "url": live_server_url}])
+    with contextlib.ExitStack() as held:
+        held.callback(context.close)
+        sockets = [
+            held.enter_context(open_socket(live_server_url, live_session, member))
+            for _ in range(settings.LIVE_SOCKETS_PER_PERSON)
+        ]
+        page = context.new_page()
+        page.goto(f"/s/{live_session.code}/")
+
+        banner = page.locator("#live-too-many")
+        expect(banner).to_be_visible(timeout=TIMEOUT * 1000)
+        expect(banner).to_contain_text("déjà ouverte sur 5 écrans à votre nom")
+        expect(page.locator("#live-offline")).to_be_hidden()
+
+        sockets[0].close()
+        # The page knocks again every 2-4 s: in once a seat is free.
+        expect(banner).to_be_hidden(timeout=3 * TIMEOUT * 1000)
+        expect(page.locator("#live-offline")).to_be_hidden()

@@ -43,3 +43,16 @@ def test_on_a_meeting_day_the_evening_meeting_is_proposed(settings):
     evening = group.next_meeting_start(after=morning)
     assert evening == dt.datetime(2026, 11, 10, 18, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Paris"))
     assert group.next_meeting_start(after=evening).date() == dt.date(2026, 12, 8)
+
+
+@pytest.mark.parametrize("week", [1, 2, 4, LAST_WEEK])
+def test_the_last_month_of_the_calendar_has_its_weekdays(week):
+    # December 9999's month grid would run into days of year 10000.
+    day = nth_weekday(9999, 12, week, TUESDAY)
+
+    assert (day.year, day.month, day.weekday()) == (9999, 12, TUESDAY)
+
+
+def test_no_meeting_after_the_end_of_the_calendar():
+    assert next_meeting_date(week=2, weekday=TUESDAY, after=dt.date(9999, 12, 20)) is None
+    assert next_meeting_date(week=2, weekday=TUESDAY, after=dt.date.max) is None

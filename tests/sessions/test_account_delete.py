@@ -4,12 +4,13 @@ go; what was said in the groups stays, signed « ancien membre »."""
 import html
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY
 from django.urls import reverse
 from django.utils import timezone
 
 from groups import services
-from groups.models import Membership, Topic, User
+from groups.models import Group, Invitation, Membership, Topic, User
 from sessions.models import (
     ActionItem,
     Contribution,
@@ -180,6 +181,47 @@ def test_account_delete_service_applies_the_models_rules(member, live_session):
     assert not PrivateNote.objects.filter(author_id=member.pk).exists()
     assert not Learning.objects.filter(text="Laisser du silence").exists()
     assert Contribution.objects.get(text="Essayez un tour de table").author_id is None
+
+
+def test_deletion_removes_the_email_from_the_invitations(login, member, group, facilitator):
+    brought = Invitation.objects.create(
+        group=group,
+        invited_by=facilitator,
+        email=member.email,
+        accepted_at=timezone.now(),
+        accepted_by=member,
+    )
+    other_group = Group.objects.create(name="Autre groupe", created_by=facilitator)
+    pending = Invitation.objects.create(
+        group=other_group, invited_by=facilitator, email=member.email.upper()
+    )
+    someone_else = Invitation.objects.create(group=group, email="quelqu.un@example.org")
+
+    login(member).post(URL, {"password": PASSWORD})
+
+    brought.refresh_from_db()
+    pending.refresh_from_db()
+    assert brought.email == "" and pending.email == ""
+    assert not pending.is_used  # a pending invitation still opens, as a plain link
+    someone_else.refresh_from_db()
+    assert someone_else.email == "quelqu.un@example.org"
+    assert not Invitation.objects.filter(email__iexact=member.email).exists()
+
+
+def test_deletion_removes_the_sign_in_attempts_counted_under_the_email(login, member):
+    AccessAttempt.objects.create(
+        username=member.email, ip_address="203.0.113.9", user_agent="x", failures_since_start=2
+    )
+    AccessAttempt.objects.create(
+        username="autre@example.org",
+        ip_address="203.0.113.9",
+        user_agent="x",
+        failures_since_start=1,
+    )
+
+    login(member).post(URL, {"password": PASSWORD})
+
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["autre@example.org"]
 
 
 def test_account_page_links_to_downloads_and_deletion(login, member):

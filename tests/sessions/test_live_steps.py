@@ -8,6 +8,8 @@ import datetime as dt
 import html
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -340,6 +342,46 @@ def test_extra_minutes_reset_on_the_next_step(login, facilitator, planned_sessio
     planned_session.refresh_from_db()
     assert planned_session.step != Step.DEMAND
     assert planned_session.extra_minutes == 0
+
+
+TIME_CAPPED = (
+    "Cette étape a déjà reçu 3 h de plus, le maximum : le minuteur continue en "
+    "dépassement, passez à l'étape suivante quand vous voulez."
+)
+
+
+def test_extra_time_stops_at_three_hours_with_a_french_message(login, facilitator, planned_session):
+    go_live(planned_session, Step.CONTRIBUTIONS)
+    Session.objects.filter(pk=planned_session.pk).update(extra_minutes=175)
+    client = login(facilitator)
+
+    assert client.post(url("session_add_time", planned_session), headers=HTMX).status_code == 200
+    response = client.post(url("session_add_time", planned_session), headers=HTMX)
+
+    assert response.status_code == 400
+    assert TIME_CAPPED in text(response)
+    planned_session.refresh_from_db()
+    assert planned_session.extra_minutes == 180
+
+
+def test_extra_time_cap_is_in_the_update_itself(facilitator, planned_session):
+    # A click that read the session before another one reached the cap still
+    # cannot pass it: the check is the UPDATE's own WHERE, not the instance.
+    go_live(planned_session, Step.EXPOSE)
+    Session.objects.filter(pk=planned_session.pk).update(extra_minutes=180)
+    stale = Session.objects.get(pk=planned_session.pk)
+    stale.extra_minutes = 0
+
+    with pytest.raises(ValidationError):
+        services.session_add_time(session=stale, by=facilitator)
+
+    planned_session.refresh_from_db()
+    assert planned_session.extra_minutes == 180
+
+
+def test_the_database_refuses_more_extra_time_than_the_cap(planned_session):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Session.objects.filter(pk=planned_session.pk).update(extra_minutes=181)
 
 
 @pytest.mark.parametrize("who", ["client_user", "member"])

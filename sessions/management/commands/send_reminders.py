@@ -27,6 +27,9 @@ from groups.models import Membership
 from sessions.models import ActionItem, Session
 
 OPEN_STATUSES = [ActionItem.Status.TODO, ActionItem.Status.DOING]
+# A year ahead is already more than a reminder is for; and `now + days` must
+# stay within the calendar.
+MAX_DAYS = 366
 
 
 def sessions_due(*, days: int, now: dt.datetime):
@@ -106,8 +109,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, days, dry_run, **options):
-        if days < 1:
-            raise CommandError("--days must be 1 or more.")
+        if not 1 <= days <= MAX_DAYS:
+            raise CommandError(f"--days must be between 1 and {MAX_DAYS}.")
         # Whole minutes: a cron that fires a few seconds late one day and early
         # the next neither skips nor repeats a session at the window's edge.
         now = timezone.now().replace(second=0, microsecond=0)
