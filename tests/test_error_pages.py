@@ -6,8 +6,9 @@ import pytest
 from django.conf import settings
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client
-from django.urls import reverse
+from django.urls import path, reverse
 
+from codev import urls as codev_urls
 from groups.models import Group, Membership
 
 NEW_GROUP = {
@@ -176,3 +177,27 @@ def test_a_class_based_view_gets_the_405_page_too(client):
     assert response.status_code == 405
     assert response["Allow"] == "POST, OPTIONS"
     assert "Action impossible à cette adresse" in response.content.decode()
+
+
+
+def boom(request):
+    raise RuntimeError("a bug")
+
+
+urlpatterns = [path("boom/", boom), *codev_urls.urlpatterns]
+
+
+def test_a_server_error_gets_a_french_page_with_debug_off(settings, member):
+    # Django renders 500.html with no context at all: the page stands alone.
+    settings.DEBUG = False
+    settings.ROOT_URLCONF = __name__
+    client = Client(raise_request_exception=False)
+    client.force_login(member)
+
+    response = client.get("/boom/")
+
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "Erreur du serveur" in page
+    assert "réessayez dans un moment" in page
+    assert "a bug" not in page and "Traceback" not in page
