@@ -57,8 +57,10 @@ class QuestionAdmin(AuthoredAdmin):
 
 @admin.register(Contribution)
 class ContributionAdmin(AuthoredAdmin):
-    list_display = ["text", "kind", "tag", "session", "author", "created_at"]
-    list_filter = ["kind", "tag", "created_at"]
+    # How the client sorted a card (`ContributionTag`) is theirs alone: neither
+    # a column, nor a filter, nor registered in the admin at all.
+    list_display = ["text", "kind", "session", "author", "created_at"]
+    list_filter = ["kind", "created_at"]
     search_fields = [*AuthoredAdmin.search_fields, "text"]
 
 

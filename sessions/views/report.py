@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from sessions import services
 from sessions.access import get_session_for
 from sessions.markdown import markdown_literal
-from sessions.models import Contribution
+from sessions.models import Contribution, ContributionTag
 from sessions.roles import CLIENT, CONSULTANT, FACILITATOR
 from sessions.state import LiveState, load_state
 
@@ -107,8 +107,8 @@ def _card(contribution: Contribution) -> Entry:
 def build_report(state: LiveState) -> Report:
     session = state.session
     roles = _roles(state)
-    kept = [c for c in state.contributions if c.tag == Contribution.Tag.KEEP]
-    others = [c for c in state.contributions if c.tag != Contribution.Tag.KEEP]
+    kept = [c for c in state.contributions if c.tag == ContributionTag.Tag.KEEP]
+    others = [c for c in state.contributions if c.tag != ContributionTag.Tag.KEEP]
     return Report(
         group=session.group.name,
         scheduled_at=session.scheduled_at,
