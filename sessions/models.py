@@ -265,6 +265,10 @@ class ContributionTag(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     tag = models.CharField(max_length=16, choices=Tag)
 
+    # Every field: the admin refuses any lookup that reaches this model
+    # (groups.admin.PrivateFieldsAdmin).
+    private_fields = ("id", "contribution", "user", "tag")
+
     class Meta:
         verbose_name = _("classement d'une contribution")
         verbose_name_plural = _("classements des contributions")
@@ -335,6 +339,10 @@ class Feedback(Authored):
     rating = models.PositiveSmallIntegerField(_("note"))
     comment = models.CharField(_("commentaire"), max_length=500, blank=True)
 
+    # Read by its author alone (their carnet, their export): the admin neither
+    # shows it nor filters by it (groups.admin.PrivateFieldsAdmin).
+    private_fields = ("comment",)
+
     class Meta(Authored.Meta):
         verbose_name = _("retour sur la séance")
         verbose_name_plural = _("retours sur la séance")
@@ -366,6 +374,9 @@ class PrivateNote(Authored):
     )
     text = models.TextField(_("note"), max_length=2000)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Filtering by it would read it prefix by prefix (groups.admin.PrivateFieldsAdmin).
+    private_fields = ("text",)
 
     class Meta(Authored.Meta):
         verbose_name = _("note privée")
