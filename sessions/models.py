@@ -124,6 +124,11 @@ class Session(models.Model):
     def ends_at(self):
         return self.scheduled_at + dt.timedelta(minutes=self.format_minutes)
 
+    @property
+    def held_until(self):
+        """When the session ended: its closing, else its planned end."""
+        return self.closed_at or self.ends_at
+
 
 class Participation(models.Model):
     """A person's role in one session; roles rotate from one session to the next."""
