@@ -12,7 +12,8 @@ import html
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from groups.models import Membership
 from sessions.models import ActionItem, Contribution, Feedback, Learning, Session
@@ -26,26 +27,37 @@ ACTION = "Préparer un tableau de charge"
 LEARNING = "Dire non, c'est choisir"
 CONTENT = [TITLE, DEMAND, CARD, ACTION, LEARNING]
 
-HELD = timezone.make_aware(dt.datetime(2026, 10, 13, 18, 0))
-
 
 def text(response):
     return html.unescape(response.content.decode())
 
 
+def held_on(session):
+    """The session's date as the pages write it: « 13 octobre 2026 »."""
+    with translation.override("fr"):
+        return date_format(timezone.localtime(session.scheduled_at), "j F Y")
+
+
 @pytest.fixture
-def past(planned_session, client_user, consultants, facilitator):
-    """A session held on 13 October, closed at 20:00, with something of everything."""
+def held():
+    # Relative to now, whatever day the tests run: about two months ago, 18:00.
+    day = timezone.localdate() - dt.timedelta(days=60)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(18, 0)))
+
+
+@pytest.fixture
+def past(planned_session, client_user, consultants, facilitator, held):
+    """A session held two months ago, closed after two hours, with something of everything."""
     session = planned_session
     Session.objects.filter(pk=session.pk).update(
         status=Session.Status.CLOSED,
         step=Step.LEARNINGS,
-        scheduled_at=HELD,
-        started_at=HELD,
-        closed_at=HELD + dt.timedelta(hours=2),
+        scheduled_at=held,
+        started_at=held,
+        closed_at=held + dt.timedelta(hours=2),
         expose_title=TITLE,
         demand_text=DEMAND,
-        demand_validated_at=HELD + dt.timedelta(minutes=40),
+        demand_validated_at=held + dt.timedelta(minutes=40),
         report_all_cards=True,
     )
     session.refresh_from_db()
@@ -55,7 +67,7 @@ def past(planned_session, client_user, consultants, facilitator):
     Learning.objects.create(session=session, author=consultants[0], text=LEARNING)
     Feedback.objects.create(session=session, author=facilitator, rating=4)
     # Everyone of the fixtures had joined by then.
-    Membership.objects.filter(group=session.group).update(joined_at=HELD - dt.timedelta(days=90))
+    Membership.objects.filter(group=session.group).update(joined_at=held - dt.timedelta(days=90))
     return session
 
 
@@ -67,11 +79,11 @@ def newcomer(group):
 
 
 @pytest.fixture
-def there_without_a_role(group):
+def there_without_a_role(group, held):
     """A member of the day whom nobody named: the app counted her a consultant."""
     person = make_user("Olga Ancienne")
     membership = add_member(group, person)
-    Membership.objects.filter(pk=membership.pk).update(joined_at=HELD - dt.timedelta(days=1))
+    Membership.objects.filter(pk=membership.pk).update(joined_at=held - dt.timedelta(days=1))
     return person
 
 
@@ -98,7 +110,7 @@ def test_a_member_who_joined_after_the_session_reads_none_of_its_content(
     for said in [*CONTENT, "je retiens"]:
         assert said not in content
     assert "Vous avez rejoint le groupe après cette séance" in content
-    assert "13 octobre 2026" in content
+    assert held_on(past) in content
 
 
 @pytest.mark.parametrize("page", [report, report_markdown, summary])
@@ -133,8 +145,8 @@ def test_the_summary_does_not_list_a_newcomer_among_those_who_were_there(
     assert newcomer.full_name not in content
 
 
-def test_someone_who_joined_during_the_session_was_there(login, past, newcomer):
-    Membership.objects.filter(user=newcomer).update(joined_at=HELD + dt.timedelta(minutes=30))
+def test_someone_who_joined_during_the_session_was_there(login, past, newcomer, held):
+    Membership.objects.filter(user=newcomer).update(joined_at=held + dt.timedelta(minutes=30))
 
     assert report(login(newcomer), past).status_code == 200
 
@@ -144,7 +156,7 @@ def test_the_history_shows_a_newcomer_that_the_session_happened_without_its_repo
 ):
     content = text(login(newcomer).get(reverse("group_history", args=[past.group.code])))
 
-    assert "13 octobre 2026" in content
+    assert held_on(past) in content
     assert f"client : {client_user.full_name}" in content
     assert "4,0 / 5" in content
     assert reverse("session_report", args=[past.code]) not in content
@@ -176,12 +188,12 @@ def test_a_newcomers_carnet_and_data_hold_nothing_of_the_session(login, past, ne
 
 
 def test_the_retour_shows_a_newcomer_the_previous_plan_as_the_client_tells_it(
-    login, past, newcomer, group, facilitator
+    login, past, newcomer, group, facilitator, held
 ):
     # The method: at the next session the previous client tells the group, as
     # it is now, how their plan went; the newcomer is in the room.
     following = Session.objects.create(
-        group=group, scheduled_at=HELD + dt.timedelta(days=28), created_by=facilitator
+        group=group, scheduled_at=held + dt.timedelta(days=28), created_by=facilitator
     )
     go_live(following, Step.RETOUR, include_retour=True)
 
