@@ -7,6 +7,11 @@ PORT ?= 8000
 # Local runs show debug pages and use the embedded defaults (SQLite file,
 # in-memory channel layer) unless DATABASE_URL / REDIS_URL are set.
 export DEBUG ?= true
+# A phone that loses its network keeps its socket open on the server for as
+# long as TCP does (minutes), shown « connecté »: daphne pings every 5 s and
+# drops a socket whose pong is 10 s late. The same in Dockerfile,
+# docker-compose.yml and bench/fanout.py (tests/test_docker_compose.py).
+DAPHNE_PING := --ping-interval 5 --ping-timeout 10
 
 STAMP := $(VENV)/.installed-stamp
 
@@ -30,7 +35,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Codev : http://$(HOST):$(PORT)/  (Ctrl+C pour arrêter)"
-	$(BIN)/daphne -b $(HOST) -p $(PORT) codev.asgi:application
+	$(BIN)/daphne -b $(HOST) -p $(PORT) $(DAPHNE_PING) codev.asgi:application
 
 test: install
 	$(BIN)/ruff check .

@@ -54,6 +54,8 @@ DURATION = float(os.environ.get("BENCH_DURATION", "20"))
 # One daphne process per core, as docs/operations.md deploys it (Redis only).
 PROCESSES = int(os.environ.get("BENCH_PROCESSES", str(os.cpu_count() or 1)))
 PAGE_RATE = 10
+# As production runs daphne (Dockerfile): 800 sockets pinged every 5 s.
+DAPHNE_PING = ["--ping-interval", "5", "--ping-timeout", "10"]
 CLICK_TIMEOUT = 5.0
 VERSION = re.compile(r'data-version="(\d+)"')
 SECRET_KEY = "bench-" + "k" * 50
@@ -232,7 +234,8 @@ class Servers:
         fd = self.sock.fileno()
         log_file = self.log_path.open("ab")
         for _ in range(self.processes):
-            command = [sys.executable, "-m", "daphne", "--fd", str(fd), self.application]
+            command = [sys.executable, "-m", "daphne", "--fd", str(fd), *DAPHNE_PING]
+            command.append(self.application)
             self.children.append(
                 subprocess.Popen(  # noqa: S603
                     command,

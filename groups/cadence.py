@@ -24,3 +24,13 @@ def next_meeting_date(*, week: int, weekday: int, after: dt.date) -> dt.date:
         if candidate > after:
             return candidate
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def previous_meeting_date(*, week: int, weekday: int, before: dt.date) -> dt.date:
+    """The last date of the cadence strictly before `before`."""
+    year, month = before.year, before.month
+    while True:
+        candidate = nth_weekday(year, month, week, weekday)
+        if candidate < before:
+            return candidate
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)

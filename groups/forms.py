@@ -161,6 +161,16 @@ class JoinForm(CharterForm):
                 self.add_error("password1", error)
         return cleaned
 
+    def keep_passwords_if_valid(self) -> None:
+        """After a refusal, show the passwords again when they were not the
+        problem (mostly the charter left unchecked): typing two long passwords
+        again for a checkbox is how people give up. A wrong password still
+        comes back empty, as Django does by default."""
+        if not self.errors or self.has_error("password1") or self.has_error("password2"):
+            return
+        for name in ("password1", "password2"):
+            self.fields[name].widget.render_value = True
+
 
 class TopicForm(forms.ModelForm):
     class Meta:

@@ -183,6 +183,13 @@ class NoteForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 
+    def __init__(self, *args, **kwargs):
+        # The live page shows it beside the composer, whose forms have a `text`
+        # field too: with the same id, the label « Note privée » focused the
+        # public field. The POST's field name stays `text`.
+        kwargs.setdefault("auto_id", "id_note_%s")
+        super().__init__(*args, **kwargs)
+
 
 class RolesForm(forms.Form):
     facilitator = forms.ModelChoiceField(label=_("Animateur"), queryset=User.objects.none())
@@ -201,20 +208,34 @@ class RolesForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
-    def __init__(self, *args, session, previous_client=None, **kwargs):
+    def __init__(self, *args, session, previous_client=None, members=None, topics=None, **kwargs):
         super().__init__(*args, **kwargs)
         group = session.group
-        members = User.objects.filter(memberships__group=group).order_by("full_name")
+        queryset = User.objects.filter(memberships__group=group).order_by("full_name")
         for name in ("facilitator", "client", "consultants"):
-            self.fields[name].queryset = members
+            self.fields[name].queryset = queryset
         # Open topics, and the one this session already took.
         self.fields["topic"].queryset = group.topics.filter(
             Q(status=Topic.Status.OPEN) | Q(pk=session.topic_id)
         )
+        # Already read (the live state): drawn from these lists, not queried
+        # once per field and per audience. Validation still uses the querysets.
+        if members is not None:
+            members = sorted(members, key=lambda user: user.full_name)
+            for name in ("facilitator", "client", "consultants"):
+                self.fields[name].choices = self._choices_of(self.fields[name], members)
+        if topics is not None:
+            self.fields["topic"].choices = self._choices_of(self.fields["topic"], topics)
         if previous_client is not None:
             self.fields["facilitator"].help_text = _(
                 "Suggestion : %(name)s, client de la séance précédente, anime celle-ci."
             ) % {"name": previous_client}
+
+    @staticmethod
+    def _choices_of(field, objects):
+        empty = [("", field.empty_label)] if getattr(field, "empty_label", None) is not None else []
+        key = field.to_field_name or "pk"
+        return empty + [(getattr(obj, key), field.label_from_instance(obj)) for obj in objects]
 
     def clean(self):
         cleaned = super().clean()

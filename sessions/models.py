@@ -305,6 +305,11 @@ class ActionItem(Authored):
     class Meta(Authored.Meta):
         verbose_name = _("action")
         verbose_name_plural = _("actions")
+        # « En faire une action » once per card: a second tap, or two phones of
+        # the client at once, must not make the same action twice.
+        constraints = [
+            models.UniqueConstraint(fields=["contribution"], name="action_once_per_contribution")
+        ]
 
     @property
     def is_open(self):

@@ -4,7 +4,7 @@ bump the session's version and broadcast once the transaction has committed.
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -254,11 +254,18 @@ def contribution_tag(*, session, by, contribution: Contribution, tag: str) -> No
 def action_add(*, session, by, text: str, due_date=None, contribution=None) -> ActionItem:
     _require(session, by, CLIENT)
     _require_step(session, Step.ACTION_PLAN)
-    with transaction.atomic():
-        action = ActionItem.objects.create(
-            session=session, author=by, text=text, due_date=due_date, contribution=contribution
-        )
-        _changed(session.pk)
+    already = _("Cette contribution est déjà une action du plan.")
+    if contribution is not None and contribution.actions.exists():
+        raise ValidationError(already, code="already_an_action")
+    try:
+        with transaction.atomic():
+            action = ActionItem.objects.create(
+                session=session, author=by, text=text, due_date=due_date, contribution=contribution
+            )
+            _changed(session.pk)
+    except IntegrityError:
+        # Two taps at once: the other one made it (action_once_per_contribution).
+        raise ValidationError(already, code="already_an_action") from None
     return action
 
 

@@ -4,21 +4,25 @@ The broadcast and every (re)connect use these two functions: the regions a
 phone receives after a change are exactly those it gets on reconnect.
 """
 
+import hashlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Avg, Count
+from django.db.models import Avg, Count, Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 
-from groups.models import Membership
+from groups.models import Membership, Topic
 from sessions import forms, steps
 from sessions.models import ActionItem, Participation, Session
 from sessions.roles import AUDIENCES, CLIENT, FACILITATOR, role_map
 
 # The live page's regions, each a partial of sessions/live.html swapped out of
 # band. A change names the regions it touches (services._changed); None is all.
-REGIONS = ("header", "flash", "controls", "composer", "board", "queue", "presence")
+# The flash is not one of them: it is the poster's alone, added to the answer
+# to their POST (`render_regions(..., answer=True)`), so no broadcast wipes it.
+REGIONS = ("header", "controls", "composer", "board", "queue", "presence", "setup")
 # Regions whose HTML is the same for every audience: rendered once.
 SHARED_REGIONS = frozenset({"presence"})
 
@@ -42,6 +46,10 @@ class LiveState:
     feedback_count: int = 0
     feedback_average: float | None = None
     previous_actions: list = field(default_factory=list)
+    # The setup region's roles form (roles_form_shown): the topics it offers,
+    # and before the start the previous session's client (its suggestion).
+    topics: list = field(default_factory=list)
+    previous_client: object = None
 
     @property
     def people(self):
@@ -65,6 +73,21 @@ class LiveState:
         return next(
             (m.user for m in self.memberships if self.roles[m.user_id] == FACILITATOR), None
         )
+
+    @property
+    def setup_key(self) -> str:
+        """What the setup region (QR code, roles form) is drawn from, beyond the
+        status and the audience: while it holds, a broadcast leaves the roles
+        form alone (static/js/live.js), half-edited or open."""
+        roles = sorted(self.roles.items())
+        topics = [topic.pk for topic in self.topics]
+        seed = f"{self.session.topic_id}|{roles}|{topics}|{self.previous_client}"
+        return hashlib.blake2s(seed.encode(), digest_size=6).hexdigest()
+
+    @property
+    def actioned_contribution_ids(self) -> set:
+        """The cards already turned into an action (« En faire une action »)."""
+        return {action.contribution_id for action in self.actions if action.contribution_id}
 
     @property
     def understood_count(self):
@@ -139,7 +162,30 @@ def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
         state.previous_actions = previous_actions(session)
     if regions is None or "queue" in regions:
         state.hands = list(session.handraises.select_related("author"))
+        for hand in state.hands:
+            hand.person = person_token(session.pk, hand.author_id)
+    if (regions is None or "setup" in regions) and session.status == Session.Status.PLANNED:
+        # Open topics, and the one this session already took.
+        state.topics = list(
+            session.group.topics.filter(Q(status=Topic.Status.OPEN) | Q(pk=session.topic_id))
+        )
+        state.previous_client = previous_client(session)
     return state
+
+
+def person_token(session_id: int, user_id: int) -> str:
+    """Who a hand is, for the page of that person alone to recognise it.
+
+    The queue is rendered once per audience, not per person: each hand carries
+    this token and the page its own (static/js/live.js), so « Lever la main »
+    reads « Baisser la main » on the phone whose hand is up. Not the user's
+    id: sequential ids stay out of the pages."""
+    return salted_hmac("codev.live.person", f"{session_id}:{user_id}").hexdigest()[:16]
+
+
+def roles_form_shown(session: Session, audience: str) -> bool:
+    """Before the start any member names the roles, then only the facilitator."""
+    return not session.is_closed and (not session.is_live or audience == FACILITATOR)
 
 
 def previous_session(session: Session) -> Session | None:
@@ -155,6 +201,22 @@ def previous_session(session: Session) -> Session | None:
     )
 
 
+def previous_client(session: Session):
+    """The client of the group's last closed session before this one: often
+    the one who facilitates this one. One query."""
+    previous = Session.objects.filter(
+        group_id=session.group_id,
+        status=Session.Status.CLOSED,
+        scheduled_at__lt=session.scheduled_at,
+    ).order_by("-scheduled_at")
+    participation = (
+        Participation.objects.filter(session=Subquery(previous.values("pk")[:1]), role="client")
+        .select_related("user")
+        .first()
+    )
+    return participation.user if participation else None
+
+
 def previous_actions(session: Session) -> list:
     previous = previous_session(session)
     if previous is None:
@@ -163,16 +225,26 @@ def previous_actions(session: Session) -> list:
 
 
 def render_regions(
-    state: LiveState, audience: str, request=None, *, bound=None, regions=None, **extra
+    state: LiveState,
+    audience: str,
+    request=None,
+    *,
+    bound=None,
+    regions=None,
+    answer=False,
+    **extra,
 ) -> str:
-    """The live page's regions (None: all) for one audience, as out-of-band swaps."""
+    """The live page's regions (None: all) for one audience, as out-of-band swaps.
+
+    `answer`: the answer to a person's own POST, which adds their flash (empty
+    after a success, so acting again clears an earlier refusal).
+    """
     context = context_for(state, audience, bound=bound) | extra
-    if regions is None:
-        return render_to_string("sessions/live.html#regions", context, request=request)
+    names = ["regions"] if regions is None else [name for name in REGIONS if name in regions]
+    if answer:
+        names.append("flash")
     return "".join(
-        render_to_string(f"sessions/live.html#{name}", context, request=request)
-        for name in REGIONS
-        if name in regions
+        render_to_string(f"sessions/live.html#{name}", context, request=request) for name in names
     )
 
 
@@ -244,7 +316,35 @@ def default_forms(state: LiveState, audience: str) -> dict:
     shown = set(steps.composer_forms(session, audience))
     if audience == "client":
         shown.add("action")
+    if roles_form_shown(session, audience):
+        makers["roles"] = lambda: roles_form(state)
+        shown.add("roles")
     return {name: make() for name, make in makers.items() if name in shown}
+
+
+def roles_form(state: LiveState) -> forms.RolesForm:
+    """The roles as they are, drawn from the state already read: no query."""
+    people = state.people
+    by_role = {person["role"]: person["user"] for person in people}
+    session = state.session
+    form = forms.RolesForm(
+        session=session,
+        previous_client=state.previous_client,
+        members=[m.user for m in state.memberships],
+        topics=state.topics,
+        initial={
+            "facilitator": by_role.get(FACILITATOR),
+            "client": by_role.get("client"),
+            "topic": next((t.code for t in state.topics if t.pk == session.topic_id), None),
+            "consultants": [p["user"] for p in people if p["role"] == "consultant"],
+        },
+    )
+    if session.is_live:
+        # The topic was settled at the start and the exposé is under way: the
+        # form only hands roles over (left out, the topic stays as it is).
+        for name in ("topic", "topic_title"):
+            del form.fields[name]
+    return form
 
 
 def context_for(state: LiveState, audience: str, *, bound=None) -> dict:
@@ -263,6 +363,8 @@ def context_for(state: LiveState, audience: str, *, bound=None) -> dict:
         "previous_step": session.step
         and steps.preceding(session.step, include_retour=session.include_retour),
         "kept": [c for c in state.contributions if c.tag == "keep"],
+        "site_url": settings.SITE_URL,
+        "composer_forms": steps.composer_forms(session, audience),
         "budgets": [
             (steps.Step(step).label, session.step_budgets.get(step, 0)) for step in steps.ORDER
         ],

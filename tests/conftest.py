@@ -8,9 +8,11 @@ import datetime as dt
 import os
 import tempfile
 import unicodedata
+import zoneinfo
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.db import connections
 from django.utils import timezone
 
@@ -19,6 +21,11 @@ from sessions.models import ContributionTag, Participation, Session
 from sessions.steps import Step
 
 PASSWORD = "un mot de passe solide"
+
+# The instant every test starts at, whatever today is: a Wednesday in June,
+# in no special week. `CODEV_TEST_NOW=2028-02-29T23:30+01:00 make test` runs
+# the suite at another one, to find a test that still leans on the calendar.
+FIXED_NOW = dt.datetime(2026, 6, 10, 10, 0, tzinfo=zoneinfo.ZoneInfo("Europe/Paris"))
 
 # The websocket tests' fixtures: asgi_application, empty_channel_layer.
 pytest_plugins = ["tests.sockets"]
@@ -81,6 +88,28 @@ def tag_of(card, user: User) -> str:
     """How `user` sorted `card`, "" if they did not."""
     found = ContributionTag.objects.filter(contribution=card, user=user).first()
     return found.tag if found else ""
+
+
+def clock_start() -> dt.datetime:
+    chosen = os.environ.get("CODEV_TEST_NOW")
+    return dt.datetime.fromisoformat(chosen) if chosen else FIXED_NOW
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(request):
+    """Nothing depends on today's date: every test runs from FIXED_NOW.
+
+    The clock still moves (`tick`), so that what a test times, waits for or
+    orders by creation goes on as usual; only its start is fixed. The browser
+    tests are left on the real clock: the daphne they drive is another process,
+    which no patch reaches, and a page and its server must agree on the time.
+    Their data is built relative to now, and holds on any day.
+    """
+    if request.node.get_closest_marker("e2e"):
+        yield None
+        return
+    with time_machine.travel(clock_start(), tick=True) as traveller:
+        yield traveller
 
 
 @pytest.fixture(autouse=True)

@@ -8,11 +8,38 @@ import django.db
 import pytest_asyncio
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.db import connections
 from django.test import Client
 
 import codev.asgi
+
+
+class Communicator(WebsocketCommunicator):
+    """A test socket that waits as long as a busy machine needs for what must come.
+
+    Channels waits 1 s by default for the connect, each message and the close:
+    on a 2-core machine running the suite beside other work, a full state
+    rendered after a database write sometimes took longer, and a test failed
+    for being slow, not wrong. What must arrive gets WAIT seconds (only a
+    failing test waits that long); what must not arrive (`receive_nothing`)
+    keeps its short window, which on a slow machine can only let a test pass.
+    """
+
+    WAIT = 30
+
+    async def connect(self, timeout=WAIT):
+        return await super().connect(timeout)
+
+    async def receive_output(self, timeout=WAIT):
+        return await super().receive_output(timeout)
+
+    async def receive_from(self, timeout=WAIT):
+        return await super().receive_from(timeout)
+
+    async def disconnect(self, code=1000, timeout=WAIT):
+        return await super().disconnect(code, timeout)
 
 
 @pytest_asyncio.fixture

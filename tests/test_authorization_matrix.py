@@ -42,14 +42,12 @@ views; `test_a_post_without_its_csrf_token_is_refused` checks that the
 middleware stands in front of them all the same.
 """
 
-import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group as AuthGroup
@@ -78,7 +76,7 @@ from sessions.models import (
 )
 from sessions.steps import Step
 from tests.conftest import PASSWORD, add_member, go_live, make_user
-from tests.sockets import session_cookie
+from tests.sockets import Communicator, session_cookie
 
 ROLES = ("anonymous", "stranger", "member", "client", "consultant", "facilitator")
 
@@ -302,9 +300,10 @@ ROWS = [
         state=CLOSED, variant="closed"),
     Row("session_qr", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=session_code),
     # Before the start any member names the roles; then the facilitator alone.
+    # The others' form is one drawn before the start: 409, the session moved on.
     Row("session_roles", POST, (LOGIN, 404, 302, 302, 302, 302), kwargs=session_code,
         data=roles_as_they_are, on_get=405, variant="planned"),
-    Row("session_roles", POST, (LOGIN, 404, 403, 403, 403, 302), kwargs=session_code,
+    Row("session_roles", POST, (LOGIN, 404, 409, 409, 409, 302), kwargs=session_code,
         data=roles_as_they_are, state=Step.EXPOSE, on_get=405, variant="live"),
 
     # Conducting: the facilitator alone.
@@ -702,7 +701,7 @@ async def test_socket(world, asgi_application, empty_channel_layer, role):
     if user is not None:
         cookie = f"{settings.SESSION_COOKIE_NAME}={await session_cookie(user)}"
         headers.append((b"cookie", cookie.encode()))
-    communicator = WebsocketCommunicator(
+    communicator = Communicator(
         asgi_application, f"/ws/sessions/{world.session.code}/", headers=headers
     )
 
@@ -714,7 +713,7 @@ async def test_socket(world, asgi_application, empty_channel_layer, role):
             assert await communicator.receive_nothing()
         else:
             assert connected is True
-            state = await asyncio.wait_for(communicator.receive_from(), timeout=3)
+            state = await communicator.receive_from()
             assert 'id="live-header"' in state and 'id="live-board"' in state
             assert '<span class="step-number">2</span> Clarification' in state
             # The state of the person's own audience: controls for the facilitator alone.
@@ -744,7 +743,7 @@ async def test_a_socket_stops_hearing_once_its_member_left_the_group(
     await database_sync_to_async(go_live)(world.session, Step.CLARIFICATION)
     cookie = f"{settings.SESSION_COOKIE_NAME}={await session_cookie(world.users['member'])}"
     headers = [(b"origin", ORIGIN), (b"host", b"testserver"), (b"cookie", cookie.encode())]
-    communicator = WebsocketCommunicator(
+    communicator = Communicator(
         asgi_application, f"/ws/sessions/{world.session.code}/", headers=headers
     )
     connected, _subprotocol = await communicator.connect()
@@ -757,7 +756,7 @@ async def test_a_socket_stops_hearing_once_its_member_left_the_group(
 
     try:
         while True:
-            message = await communicator.receive_output(timeout=2)
+            message = await communicator.receive_output()
             if message["type"] == "websocket.close":
                 break
             assert "Demande" not in message.get("text", ""), "a former member hears the session"

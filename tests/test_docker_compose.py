@@ -57,3 +57,23 @@ def test_env_example_lists_every_variable_the_settings_read():
 def test_env_example_lists_nothing_the_settings_ignore():
     # POSTGRES_PASSWORD is read by docker-compose itself, not by Django.
     assert env_example_variables() - {"POSTGRES_PASSWORD"} <= variables_read_by_settings()
+
+
+def daphne_ping(text: str) -> tuple[int, int]:
+    interval = re.search(r'--ping-interval"?,? "?(\d+)', text)
+    timeout = re.search(r'--ping-timeout"?,? "?(\d+)', text)
+    assert interval and timeout, "daphne started without its ping flags"
+    return int(interval[1]), int(timeout[1])
+
+
+def production_ping() -> tuple[int, int]:
+    """How production's daphne drops a socket whose phone lost its network
+    (docs/decisions.md); tests/e2e/test_live_controls.py starts daphne so."""
+    return daphne_ping((ROOT / "Dockerfile").read_text())
+
+
+def test_every_daphne_notices_a_dead_socket_within_seconds():
+    interval, timeout = production_ping()
+    assert interval + timeout <= 15
+    for place in ("Makefile", "docker-compose.yml", "bench/fanout.py"):
+        assert daphne_ping((ROOT / place).read_text()) == production_ping(), place

@@ -88,6 +88,8 @@ def invitation_accept(request, token):
                 request, _("Bienvenue dans le groupe « %(name)s ».") % {"name": invitation.group}
             )
             return redirect("group_detail", code=invitation.group.code)
+    if isinstance(form, JoinForm):
+        form.keep_passwords_if_valid()
     return render(
         request, "groups/invitation_accept.html", {"invitation": invitation, "form": form}
     )

@@ -19,9 +19,16 @@ from django.views.decorators.http import require_GET, require_POST
 from sessions import broadcast, forms, services, steps
 from sessions.access import get_session_for, joined_in_time, not_there, was_there
 from sessions.models import Question
-from sessions.roles import FACILITATOR
+from sessions.roles import FACILITATOR, role_of
 from sessions.services import StepConflict
-from sessions.state import context_for, load_state, previous_session, render_regions
+from sessions.state import (
+    context_for,
+    load_state,
+    person_token,
+    previous_session,
+    render_regions,
+    roles_form_shown,
+)
 
 
 def _page_context(request, session, role, *, bound=None, flash=None):
@@ -34,41 +41,16 @@ def _page_context(request, session, role, *, bound=None, flash=None):
         flash=flash,
         notes=session.privatenotes.filter(author=request.user),
         note_form=(bound or {}).get("note") or forms.NoteForm(),
-        join_url=request.build_absolute_uri(reverse("session_detail", args=[session.code])),
     )
     previous = previous_session(session)
     context["my_previous_actions"] = (
         list(previous.actionitems.filter(author=request.user)) if previous else []
     )
     context["progress_form"] = forms.ActionProgressForm()
-    if _shows_roles_form(session, role):
-        context["roles_form"] = (bound or {}).get("roles") or _roles_form(session, state, previous)
+    # Who I am in the queue (the page's; the queue region is per audience).
+    context["me"] = person_token(session.pk, request.user.pk)
+    context["hand_up"] = any(hand.author_id == request.user.pk for hand in state.hands)
     return context
-
-
-def _shows_roles_form(session, role) -> bool:
-    # Before the start any member names the roles, then only the facilitator.
-    return not session.is_closed and (not session.is_live or role == FACILITATOR)
-
-
-def _roles_form(session, state, previous):
-    people = {p["role"]: p["user"] for p in state.people}
-    consultants = [p["user"] for p in state.people if p["role"] == "consultant"]
-    previous_client = (
-        previous.participations.filter(role="client").select_related("user").first()
-        if previous
-        else None
-    )
-    return forms.RolesForm(
-        session=session,
-        previous_client=previous_client.user if previous_client else None,
-        initial={
-            "facilitator": people.get("facilitator"),
-            "client": people.get("client"),
-            "topic": session.topic.code if session.topic else None,
-            "consultants": consultants,
-        },
-    )
 
 
 @login_required
@@ -92,7 +74,7 @@ def session_detail(request, code):
     return render(request, "sessions/live.html", _page_context(request, session, role))
 
 
-def _respond(request, session, role, *, bound=None, flash=None, status=200, changed=None):
+def _respond(request, session, role, *, bound=None, flash=None, status=200, changed=None, **extra):
     if request.htmx:
         # The poster's own screen is answered at once, whatever the socket does;
         # `force_composer` clears the form they just sent (see static/js/live.js).
@@ -102,7 +84,7 @@ def _respond(request, session, role, *, bound=None, flash=None, status=200, chan
             regions, state = None, load_state(session.pk, live=True)
         else:
             regions, state = changed
-            regions = None if regions is None else {*regions, "flash", "composer"}
+            regions = None if regions is None else {*regions, "composer"}
         html = render_regions(
             state,
             role,
@@ -111,6 +93,8 @@ def _respond(request, session, role, *, bound=None, flash=None, status=200, chan
             flash=flash,
             force_composer=True,
             regions=regions,
+            answer=True,
+            **extra,
         )
         return HttpResponse(html, status=status)
     if status == 200:
@@ -222,19 +206,39 @@ def session_move(request, code):
 def session_roles(request, code):
     session, role = get_session_for(request, code)
     form = forms.RolesForm(request.POST, session=session)
+    if session.is_live and role != FACILITATOR:
+        # A form drawn before the start, or before a handover: the session has
+        # moved on (409, as for a step), and the page shows where it is.
+        message = _("La séance a commencé : seul l'animateur peut maintenant changer les rôles.")
+        flash = {"message": message, "text": _typed_text(form)}
+        return _respond(request, session, role, flash=flash, status=409)
     try:
         if form.is_valid():
+            broadcast.forget_state()
             services.session_set_roles(session=session, by=request.user, **form.cleaned_data)
     except ValidationError as error:
         form.add_error(None, error)
     if form.errors:
-        # Where the roles form is not on the page (the session started or
-        # ended since) or not in the answer (an htmx answer carries only the
-        # regions), the reason goes in the flash.
+        # Where the roles form is not on the page (the session ended since),
+        # the reason goes in the flash; otherwise the form shows it in place.
         flash = None
-        if request.htmx or not _shows_roles_form(session, role):
+        if not roles_form_shown(session, role):
             flash = {"message": forms.first_error(form), "text": _typed_text(form)}
-        return _respond(request, session, role, bound={"roles": form}, flash=flash, status=400)
+        return _respond(
+            request, session, role, bound={"roles": form}, flash=flash, status=400, force_setup=True
+        )
+    if request.htmx:
+        # A handover may have made the poster a consultant: answer for the
+        # role they hold now, from the state the broadcast has just read.
+        role = role_of(session, request.user)
+        return _respond(
+            request,
+            session,
+            role,
+            changed=broadcast.take_state(session.pk),
+            force_setup=True,
+            roles_saved=True,
+        )
     messages.success(request, _("Rôles enregistrés."))
     return redirect("session_detail", code=session.code)
 

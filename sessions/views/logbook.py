@@ -109,13 +109,30 @@ def action_progress(request, item):
             raise Http404
         raise PermissionDenied
     form = ActionProgressForm(request.POST)
-    if form.is_valid():
+    saved = form.is_valid()
+    if saved:
         services.action_progress(action=action, by=request.user, **form.cleaned_data)
+    if request.htmx:
+        # The live page's panel (step 0 « retour »): the broadcast shows the new
+        # status to the group, but that panel is the person's own and outside
+        # the broadcast regions, so the answer redraws it with the outcome.
+        context = {
+            "action": action,
+            "hx": True,
+            "saved": saved,
+            "error": "" if saved else first_error(form),
+            "progress_form": ActionProgressForm(),
+        }
+        return render(
+            request,
+            "sessions/includes/action_progress.html",
+            context,
+            status=200 if saved else 400,
+        )
+    if saved:
         messages.success(request, _("Avancement enregistré."))
     else:
         messages.error(request, first_error(form))
-    if request.htmx:
-        return HttpResponse(status=204)
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return redirect(back)

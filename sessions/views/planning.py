@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -17,7 +19,11 @@ def session_plan(request, code):
     """Any member plans a session: no hierarchy in a codev group."""
     group, _membership = get_group_for(request, code)
     latest = group.sessions.order_by("-scheduled_at").values_list("scheduled_at", flat=True).first()
-    after = max(filter(None, [latest, timezone.now()]))
+    after = timezone.now()
+    if latest is not None and latest > after:
+        # After the latest session's day, not its hour: one planned on a meeting
+        # day's morning must not get a second one that evening.
+        after = timezone.make_aware(dt.datetime.combine(timezone.localdate(latest), dt.time.max))
     initial = {
         "scheduled_at": timezone.localtime(group.next_meeting_start(after)),
         "place": group.default_place,

@@ -21,7 +21,121 @@
     if (sameKey && !incoming.hasAttribute("data-force")) {
       target.dataset.version = String(newVersion);
       event.detail.shouldSwap = false;
+      return;
     }
+    // A panel the person opened (« Clore la séance… ») stays open when a
+    // broadcast redraws its region: every feedback given redraws the controls.
+    target.querySelectorAll("details[open][id]").forEach(function (opened) {
+      var twin = incoming.querySelector("details#" + CSS.escape(opened.id));
+      if (twin) twin.open = true;
+    });
+    // The step moved (or the session closed) under a person's fingers: the
+    // composer goes, and what they were typing is offered back to copy. It
+    // also stays stored, for when that step comes back (see the drafts below).
+    // Their own answer (data-force) replaces a form just sent, or hands the
+    // text back itself.
+    if (target.id === "live-composer" && !incoming.hasAttribute("data-force")) {
+      offerDraft(typedFields(target).map(function (field) { return field.value; }));
+    }
+  });
+
+  // Drafts: what a person types in the composer is kept in localStorage, per
+  // session, step and field (codev-draft:<session>:<step>:<field>), from each
+  // keystroke until the post is accepted. When that step's form is on screen
+  // again (the facilitator moved back, a reload, a reconnect), its untouched
+  // fields get their draft back. The session's end forgets them all, and so
+  // does signing out (static/js/page.js, same prefix).
+  var DRAFT_PREFIX = "codev-draft:";
+  function store() {
+    try { return window.localStorage; } catch (error) { return null; }
+  }
+  function typedFields(root) {
+    return Array.prototype.filter.call(
+      root.querySelectorAll("textarea[name], input[type=text][name]"),
+      function (field) { return field.value !== field.defaultValue && field.value.trim() !== ""; }
+    );
+  }
+  function draftKey(field) {
+    var composer = field.closest && field.closest("[data-drafts]");
+    if (!composer || !field.name || !field.matches("textarea, input[type=text]")) return null;
+    return DRAFT_PREFIX + composer.dataset.drafts + ":" + field.name;
+  }
+  document.addEventListener("input", function (event) {
+    var key = draftKey(event.target);
+    var storage = store();
+    if (!key || !storage) return;
+    var field = event.target;
+    try {
+      if (field.value === field.defaultValue) storage.removeItem(key);
+      else storage.setItem(key, field.value);
+    } catch (error) {
+      // Storage full or refused: the text is still in the field.
+    }
+  });
+  function forgetDrafts(form) {
+    var storage = store();
+    if (!storage) return;
+    form.querySelectorAll("textarea[name], input[type=text][name]").forEach(function (field) {
+      var key = draftKey(field);
+      if (key) storage.removeItem(key);
+    });
+  }
+  function forgetSession(code) {
+    var storage = store();
+    if (!storage) return;
+    var prefix = DRAFT_PREFIX + code + ":";
+    for (var i = storage.length - 1; i >= 0; i--) {
+      var key = storage.key(i);
+      if (key && key.indexOf(prefix) === 0) storage.removeItem(key);
+    }
+  }
+  function restoreDrafts(root) {
+    var storage = store();
+    if (!storage || !root.querySelectorAll) return;
+    var ended = root.matches("[data-drafts-end]") ? root : root.querySelector("[data-drafts-end]");
+    if (ended) forgetSession(ended.dataset.draftsEnd);
+    root.querySelectorAll("[data-drafts] textarea, [data-drafts] input[type=text]").forEach(
+      function (field) {
+        var key = draftKey(field);
+        var draft = key && storage.getItem(key);
+        // A field the server filled (a refused post's text) keeps it.
+        if (typeof draft === "string" && field.value === field.defaultValue) field.value = draft;
+      }
+    );
+  }
+  document.addEventListener("htmx:load", function (event) { restoreDrafts(event.detail.elt); });
+
+  function offerDraft(texts) {
+    var box = document.getElementById("live-draft");
+    if (!box || !texts.length) return;
+    var kept = box.querySelector("[data-draft-text]");
+    var earlier = box.hidden ? "" : kept.value;
+    kept.value = (earlier ? earlier + "\n\n" : "") + texts.join("\n\n");
+    box.hidden = false;
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-draft-dismiss]");
+    if (!button) return;
+    var box = button.closest(".live-draft");
+    box.hidden = true;
+    box.querySelector("[data-draft-text]").value = "";
+  });
+
+  // No network: htmx gets no answer at all and swaps nothing, so the text
+  // stays in its form; the form's section says it was not sent (a private note
+  // lost without a word could not be written again from memory).
+  function sendErrorBox(form) {
+    var section = form.closest("section");
+    return form.querySelector("[data-send-error]") ||
+      (section && section.querySelector("[data-send-error]"));
+  }
+  document.addEventListener("htmx:sendError", function (event) {
+    var box = sendErrorBox(event.detail.elt);
+    if (box) box.hidden = false;
+  });
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var box = sendErrorBox(event.detail.elt);
+    if (box) box.hidden = true;
   });
 
   // A form replaced by a broadcast before its own POST answered is detached:
@@ -30,6 +144,10 @@
   // swaps the answer's regions against the whole document instead.
   function swapIntoDocument(event) {
     var elt = event.currentTarget;
+    // Accepted: its drafts go before the answer's empty form is swapped in,
+    // or they would fill it again.
+    var status = event.detail.xhr.status;
+    if (status >= 200 && status < 300) forgetDrafts(elt);
     if (!elt.isConnected && event.detail.shouldSwap) {
       event.detail.shouldSwap = false;
       htmx.swap(document.body, event.detail.serverResponse, { swapStyle: "none" });
@@ -40,6 +158,45 @@
     if (!elt.hasAttribute("data-detach-safe")) {
       elt.setAttribute("data-detach-safe", "");
       elt.addEventListener("htmx:beforeSwap", swapIntoDocument);
+    }
+  });
+
+  // The join link's text is the address in full, for people to type it: the
+  // server may not know its own host when it renders a broadcast.
+  function showHrefs() {
+    document.querySelectorAll("[data-show-href]").forEach(function (link) {
+      link.textContent = link.href;
+    });
+  }
+  document.addEventListener("htmx:load", showHrefs);
+  document.addEventListener("DOMContentLoaded", showHrefs);
+
+  // The queue is the same for every consultant: the hand button says whether
+  // my hand is up by finding my token (#live[data-me]) among the hands.
+  function showMyHand() {
+    var live = document.getElementById("live");
+    var me = live && live.dataset.me;
+    document.querySelectorAll("[data-hand]").forEach(function (button) {
+      var up = Boolean(me) && document.querySelector(
+        '#live-queue li[data-person="' + CSS.escape(me) + '"]') !== null;
+      button.setAttribute("aria-pressed", up ? "true" : "false");
+    });
+  }
+  document.addEventListener("htmx:load", showMyHand);
+  document.addEventListener("htmx:afterOnLoad", showMyHand);
+  document.addEventListener("htmx:wsAfterMessage", showMyHand);
+  document.addEventListener("DOMContentLoaded", showMyHand);
+
+  // « Écrire » in the phone's bar: to the composer's first field, ready to type.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("[data-to-composer]");
+    var composer = link && document.getElementById("live-composer");
+    var field = composer && (composer.querySelector("textarea") ||
+      composer.querySelector("input:not([type=hidden]), button[type=submit]"));
+    if (field) {
+      event.preventDefault();
+      field.focus();
+      field.scrollIntoView({ block: "center" });
     }
   });
 

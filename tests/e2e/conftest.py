@@ -23,6 +23,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 
@@ -35,6 +36,10 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).parent / "screenshots"
 SERVER_START_TIMEOUT = 30
+# Playwright's `expect` waits 5 s by default for what must appear: on a busy
+# 2-core machine (CI beside other work) a page sometimes took longer, and a
+# test failed for being slow, not wrong. Only a failing test waits this long.
+expect.set_options(timeout=20_000)
 
 
 def _test_database_url() -> str:
@@ -145,11 +150,12 @@ def servers(django_db_setup, tmp_path):
     """Start daphne and redis-server processes on demand, each on a port of its own.
 
     `servers.redis()` is a private redis-server a test may stop and start
-    again; `servers.daphne(name, redis=…, ping=…)` serves the test database,
-    through that Redis when given (whatever REDIS_URL this run has). Every
-    process still running at the end of the test is stopped.
+    again; `servers.daphne(name, redis=…, ping=…, debug=…)` serves the test
+    database, through that Redis when given (whatever REDIS_URL this run has),
+    with DEBUG on unless `debug=False`. Every process still running at the end
+    of the test is stopped.
     """
-    from tests.e2e.servers import DaphneServer, RedisServer, server_env
+    from tests.e2e.servers import DaphneServer, RedisServer, production_env, server_env
 
     started = []
 
@@ -159,8 +165,10 @@ def servers(django_db_setup, tmp_path):
             started.append(server)
             return server.start()
 
-        def daphne(self, name: str, *, redis=None, ping=None) -> DaphneServer:
+        def daphne(self, name: str, *, redis=None, ping=None, debug=True) -> DaphneServer:
             extra = {"REDIS_URL": redis.url} if redis is not None else {}
+            if not debug:
+                extra |= production_env(tmp_path / "static")
             env = server_env(_test_database_url(), **extra)
             server = DaphneServer(env, tmp_path, name, ping=ping)
             started.append(server)

@@ -139,6 +139,29 @@ class DaphneServer:
         return int(line.split()[1])
 
 
+def production_env(static_root: Path) -> dict[str, str]:
+    """What a test daphne needs to run with DEBUG off over plain HTTP: a secret
+    key, cookies without Secure, no HTTPS redirect, and the static files
+    collected (WhiteNoise serves the manifest's hashed names then)."""
+    env = {
+        "DEBUG": "false",
+        "SECRET_KEY": "e2e-" + "q8Lr2Vt6Wy0Zb4Nc9Xd3Fg7Hj1Km5Ps" * 2,
+        "SECURE_SSL_REDIRECT": "false",
+        "SESSION_COOKIE_SECURE": "false",
+        "CSRF_COOKIE_SECURE": "false",
+        "SECURE_HSTS_SECONDS": "0",
+        "STATIC_ROOT": str(static_root),
+    }
+    subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, **env},
+        check=True,
+        timeout=120,
+    )
+    return env
+
+
 def server_env(database_url: str, **extra: str) -> dict[str, str]:
     """The environment of a local test daphne: plain HTTP, the test database."""
     env = {

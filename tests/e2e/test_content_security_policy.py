@@ -11,6 +11,7 @@ through an init script, which the browser runs whatever the page's policy says.
 """
 
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -168,8 +169,11 @@ def test_slowed_down_then_locked_out_on_a_phone(watched, server_password_hash, m
     response = try_password(phone.page, member.email, PASSWORD)
 
     assert response.status == 429
+    # The wait counts from the last failure on the real clock: on a busy
+    # machine a second or more may have passed since (the exact figures are
+    # tests/groups/test_signin_throttle.py's, under a fixed clock).
     expect(phone.page.locator(".form-errors")).to_contain_text(
-        "Trop d'essais : réessayez dans 5 secondes."
+        re.compile(r"Trop d'essais : réessayez dans [1-5] secondes?\.")
     )
     expect(phone.page.locator("input[name=username]")).to_have_value(member.email)
     screenshot(phone.page, "signin-slowed-down-phone")

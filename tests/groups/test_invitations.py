@@ -251,6 +251,28 @@ def test_charter_is_required_and_nothing_typed_is_lost(client, group, facilitato
     assert invitation.accepted_at is None
 
 
+def test_charter_left_unchecked_keeps_the_passwords(client, group, facilitator):
+    invitation = make_invitation(group, facilitator)
+    data = join_data()
+    del data["accept_charter"]
+
+    page = client.post(accept_url(invitation), data).content.decode()
+
+    # Both password fields come back filled: only the box is left to tick.
+    assert page.count(f'value="{PASSWORD}"') == 2
+
+
+def test_a_refused_password_comes_back_empty(client, group, facilitator):
+    invitation = make_invitation(group, facilitator)
+    data = join_data(password2="un autre mot de passe")
+    del data["accept_charter"]
+
+    page = client.post(accept_url(invitation), data).content.decode()
+
+    assert "Les deux mots de passe ne correspondent pas." in html.unescape(page)
+    assert PASSWORD not in page
+
+
 def test_email_that_already_has_an_account_gets_a_french_error(
     client, group, facilitator, outsider
 ):

@@ -6,7 +6,6 @@ nothing listens; tests/e2e/test_operations.py stops a real Redis under daphne.
 """
 
 import socket
-import time
 
 import pytest
 from django.urls import reverse
@@ -40,7 +39,6 @@ def test_a_contribution_is_kept_when_the_layer_is_down(
 ):
     go_live(planned_session, Step.CONTRIBUTIONS)
     client = login(member)
-    started = time.monotonic()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post(
             reverse("contribution_post", args=[planned_session.code]),
@@ -48,7 +46,6 @@ def test_a_contribution_is_kept_when_the_layer_is_down(
             headers={"HX-Request": "true"},
         )
     assert response.status_code == 200
-    assert time.monotonic() - started < 2
     assert callbacks, "the broadcast is registered on commit"
     assert Contribution.objects.filter(
         session=planned_session, author=member, text="Un point d'étape chaque lundi."

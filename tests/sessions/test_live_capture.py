@@ -26,7 +26,7 @@ from sessions.models import (
     Session,
 )
 from sessions.roles import CLIENT, CONSULTANT, FACILITATOR
-from sessions.state import load_state, render_regions
+from sessions.state import load_state, render_all_audiences, render_regions
 from sessions.steps import Step
 from tests.conftest import go_live, tag_card, tag_of
 
@@ -257,6 +257,20 @@ def test_question_in_the_contributions_step_is_refused_and_the_text_kept_htmx(
     assert "<html" not in content
     assert not Question.objects.exists()
     assert version_of(planned_session) == 0
+
+
+def test_a_broadcast_leaves_the_flash_of_a_refused_post_alone(login, member, planned_session):
+    # The flash is the poster's: the next change's broadcast, which carries
+    # every region, must not bring an empty one that wipes the refusal.
+    go_live(planned_session, Step.CONTRIBUTIONS)
+    response = login(member).post(
+        url("question_post", planned_session), {"kind": "fact", "text": "Depuis ?"}, headers=HTMX
+    )
+    assert 'id="live-flash"' in text(response)
+
+    for by_audience in render_all_audiences(load_state(planned_session.pk, live=True)).values():
+        for html_for_audience in by_audience.values():
+            assert 'id="live-flash"' not in html_for_audience
 
 
 def test_question_in_the_contributions_step_is_refused_and_the_text_kept_without_js(

@@ -94,6 +94,22 @@ def test_plan_form_proposes_the_date_after_the_latest_planned_session(
     assert proposed.time() == dt.time(18, 0)
 
 
+def test_plan_form_never_proposes_the_day_of_the_latest_planned_session(
+    login, member, group, facilitator
+):
+    # Planned on a meeting day's morning (a second Tuesday, the group meets at
+    # 18:00): the proposal is the next month's meeting, not that evening.
+    meeting_day = first_day_after(timezone.localdate() + dt.timedelta(days=30), is_second_tuesday)
+    morning = timezone.make_aware(dt.datetime.combine(meeting_day, dt.time(10, 0)))
+    Session.objects.create(group=group, scheduled_at=morning, created_by=facilitator)
+
+    response = login(member).get(plan_url(group))
+
+    proposed = timezone.localtime(response.context["form"].initial["scheduled_at"])
+    next_month = first_day_after(meeting_day, is_second_tuesday)
+    assert proposed == timezone.make_aware(dt.datetime.combine(next_month, dt.time(18, 0)))
+
+
 def test_plan_form_follows_the_groups_own_cadence(login, member, group):
     group.cadence_week = CadenceWeek.LAST
     group.cadence_weekday = Weekday.THURSDAY

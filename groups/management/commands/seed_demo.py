@@ -1,15 +1,20 @@
 """Demo data for `make run`: one pilot group you can sign in to at once.
 
 Idempotent: running it again finds what it made and adds nothing twice.
+
+Valid whatever today is (tests/groups/test_seed_demo.py runs it on every day
+of a year): the closed sessions sit on the group's last meeting dates before
+today, the planned one on the first after, each on a date of its own.
 """
 
-import calendar
 import datetime as dt
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from groups import cadence
 from groups.models import Group, Membership, Topic, User
 from sessions.models import (
     ActionItem,
@@ -80,9 +85,13 @@ class Command(BaseCommand):
                 created_by=facilitator,
             )
         now = timezone.now()
-        self._member(group, facilitator, Membership.Role.FACILITATOR, now)
+        held = self._held_meetings(group, now)
+        # Members since before the first demo session: what was said in a
+        # session is for those who were there (docs/decisions.md).
+        joined = held[0] - dt.timedelta(days=28)
+        self._member(group, facilitator, Membership.Role.FACILITATOR, joined)
         for user in members:
-            self._member(group, user, Membership.Role.MEMBER, now)
+            self._member(group, user, Membership.Role.MEMBER, joined)
 
         by_email = {user.email: user for user in [facilitator, *members]}
         for email, title, context, urgency in TOPICS:
@@ -92,16 +101,24 @@ class Command(BaseCommand):
                 defaults={"proposed_by": by_email[email], "context": context, "urgency": urgency},
             )
 
-        if not group.sessions.filter(scheduled_at__lt=now).exists():
-            self._past_session(group, facilitator, members, by_email, now)
+        next_meeting = self._meeting_start(
+            group,
+            cadence.next_meeting_date(
+                week=group.cadence_week,
+                weekday=group.cadence_weekday,
+                after=timezone.localdate(now),
+            ),
+        )
         if not group.sessions.filter(scheduled_at__gte=now).exists():
             Session.objects.create(
                 group=group,
-                scheduled_at=group.next_meeting_start(after=self._end_of_month(now)),
+                scheduled_at=next_meeting,
                 place=group.default_place,
                 format_minutes=group.default_format,
                 created_by=facilitator,
             )
+        if not group.sessions.filter(scheduled_at__lt=now).exists():
+            self._past_sessions(group, facilitator, members, by_email, now, held, next_meeting)
 
         self.stdout.write(
             self.style.SUCCESS("Données de démonstration prêtes : « Groupe pilote ».")
@@ -118,28 +135,41 @@ class Command(BaseCommand):
             user.save(update_fields=["password"])
         return user
 
-    def _member(self, group, user, role, now):
+    def _member(self, group, user, role, joined):
         Membership.objects.get_or_create(
-            group=group, user=user, defaults={"role": role, "charter_accepted_at": now}
+            group=group,
+            user=user,
+            defaults={"role": role, "joined_at": joined, "charter_accepted_at": joined},
         )
 
     @staticmethod
-    def _end_of_month(moment):
-        local = timezone.localtime(moment)
-        last_day = calendar.monthrange(local.year, local.month)[1]
-        return local.replace(day=last_day, hour=23, minute=59)
+    def _meeting_start(group, day: dt.date) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(day, group.cadence_time))
 
-    def _past_session(self, group, facilitator, members, by_email, now):
+    def _held_meetings(self, group, now) -> list[dt.datetime]:
+        """The group's last three meeting starts before today, oldest first.
+
+        Before today, not before now: a meeting this evening is neither held
+        nor shown as held, and the sessions held end before midnight.
+        """
+        days = []
+        before = timezone.localdate(now)
+        for _ in range(3):
+            before = cadence.previous_meeting_date(
+                week=group.cadence_week, weekday=group.cadence_weekday, before=before
+            )
+            days.append(before)
+        return [self._meeting_start(group, day) for day in reversed(days)]
+
+    def _past_sessions(self, group, facilitator, members, by_email, now, held, next_meeting):
         """Three closed sessions, the last one told in full: the carnet, the
         report, the history chart and the next session's « retour » have
         something to show."""
-        for months_ago, client_email, rating in [
-            (3, "karim@demo.codev", 4),
-            (2, "elodie@demo.codev", 3),
+        for start, client_email, rating in [
+            (held[0], "karim@demo.codev", 4),
+            (held[1], "elodie@demo.codev", 3),
         ]:
-            session = self._closed(
-                group, facilitator, members, by_email[client_email], now, months_ago
-            )
+            session = self._closed(group, facilitator, members, by_email[client_email], start)
             for user in members[:4]:
                 Feedback.objects.create(session=session, author=user, rating=rating)
         email, title, context = PAST_TOPIC
@@ -149,7 +179,7 @@ class Command(BaseCommand):
             title=title,
             defaults={"proposed_by": client, "context": context, "status": Topic.Status.TAKEN},
         )
-        session = self._closed(group, facilitator, members, client, now, 1, topic=topic)
+        session = self._closed(group, facilitator, members, client, held[2], topic=topic)
         Session.objects.filter(pk=session.pk).update(
             expose_title=title,
             expose_summary=context,
@@ -206,14 +236,16 @@ class Command(BaseCommand):
             text="Trouver deux volontaires pour former l'équipe",
             status=ActionItem.Status.DONE,
             progress_note="Léa et Marc sont partants.",
-            progress_at=now - dt.timedelta(days=10),
+            # Between the session's end and now, however recent the session.
+            progress_at=max(session.ends_at, now - dt.timedelta(days=10)),
         )
         ActionUpdate.objects.create(action=done, status=done.status, note=done.progress_note)
         ActionItem.objects.create(
             session=session,
             author=client,
             text="Demander à l'équipe ce qui la freine",
-            due_date=(now + dt.timedelta(days=15)).date(),
+            # The default the live page proposes: by the next session.
+            due_date=timezone.localdate(next_meeting),
         )
         for user, text in [
             (client, "Je n'ai pas à tout porter seule."),
@@ -226,16 +258,30 @@ class Command(BaseCommand):
         PrivateNote.objects.create(
             session=session, author=client, text="En parler à ma N+1 avant la prochaine séance."
         )
+        ActionUpdate.objects.filter(action=done).update(created_at=done.progress_at)
+        self._backdate(group, held)
 
-    def _closed(self, group, facilitator, members, client, now, months_ago, topic=None):
+    @staticmethod
+    def _backdate(group, held):
+        """What was written in a session is dated from it, not from this run:
+        the carnet and the report show those dates."""
+        Group.objects.filter(pk=group.pk).update(created_at=held[0] - dt.timedelta(days=28))
+        closed = group.sessions.filter(status=Session.Status.CLOSED)
+        closed.update(created_at=F("scheduled_at") - dt.timedelta(days=21))
+        for session in closed:
+            written = session.scheduled_at + dt.timedelta(minutes=session.format_minutes - 15)
+            for model in (Question, Contribution, ActionItem, Learning, Feedback, PrivateNote):
+                model.objects.filter(session=session).update(created_at=written)
+
+    def _closed(self, group, facilitator, members, client, start, topic=None):
         session = Session.objects.create(
             group=group,
-            scheduled_at=group.next_meeting_start(
-                after=now - dt.timedelta(days=30 * months_ago + 20)
-            ),
+            scheduled_at=start,
             place=group.default_place,
             format_minutes=group.default_format,
             status=Session.Status.CLOSED,
+            started_at=start,
+            closed_at=start + dt.timedelta(minutes=group.default_format),
             topic=topic,
             created_by=facilitator,
         )
