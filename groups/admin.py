@@ -1,5 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core import checks
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models.constants import LOOKUP_SEP
 from django.utils.translation import gettext_lazy as _
 
 from groups.forms import AdminSignInForm
@@ -9,8 +12,77 @@ from groups.models import CalendarFeed, Group, Invitation, Membership, Topic, Us
 admin.site.login_form = AdminSignInForm
 
 
+def reaches_private_field(model, path: str) -> bool:
+    """Whether the lookup `path` (`session__privatenotes__text__startswith`)
+    reads, on its way, a field that a model lists in `private_fields`.
+
+    Models declare their own (`PrivateNote.private_fields = ("text",)`), so
+    that this lower app needs to know nothing of `sessions`.
+    """
+    for part in path.split(LOOKUP_SEP):
+        if part == "pk":
+            part = model._meta.pk.name
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            # A lookup or a transform (`startswith`, `year`): the path ends here.
+            return False
+        if field.auto_created and not field.concrete:
+            # A reverse relation (`contribution.tags`): private if the other
+            # side's key is, since even `tags__isnull` tells something.
+            private = field.field.name in _private_fields(field.related_model)
+        else:
+            private = field.name in _private_fields(model)
+        if private:
+            return True
+        if not field.is_relation:
+            return False
+        model = field.related_model
+    return False
+
+
+def _private_fields(model) -> tuple:
+    return getattr(model, "private_fields", ())
+
+
+class PrivateFieldsAdmin(admin.ModelAdmin):
+    """Every ModelAdmin of the project: no lookup, search or column on a private field.
+
+    Django allows `?field__startswith=…` on any field of the model itself, and
+    so would read a private note's text one prefix at a time. A refused
+    lookup is Django's own 400 (DisallowedModelAdminLookup), before any query.
+    `check()` refuses a private field in `search_fields`, `list_display`,
+    `list_filter` or `date_hierarchy` at start-up.
+    """
+
+    def lookup_allowed(self, lookup, value, request=None):
+        if reaches_private_field(self.model, lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def check(self, **kwargs):
+        errors = super().check(**kwargs)
+        declared = [
+            *(name.lstrip("^=@") for name in self.search_fields),
+            *(name for name in self.list_display if isinstance(name, str)),
+            *(name for name in self.list_filter if isinstance(name, str)),
+            *([self.date_hierarchy] if self.date_hierarchy else []),
+        ]
+        for name in declared:
+            if reaches_private_field(self.model, name):
+                errors.append(
+                    checks.Error(
+                        f"{name!r} reaches a private field: the admin must not show, "
+                        "search or filter it.",
+                        obj=self.__class__,
+                        id="codev.E001",
+                    )
+                )
+        return errors
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(PrivateFieldsAdmin, BaseUserAdmin):
     ordering = ["full_name"]
     list_display = ["full_name", "email", "is_active", "is_staff", "date_joined", "last_login"]
     list_filter = ["is_active", "is_staff", "is_superuser"]
@@ -37,7 +109,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Group)
-class GroupAdmin(admin.ModelAdmin):
+class GroupAdmin(PrivateFieldsAdmin):
     list_display = ["name", "code", "cadence_label", "default_format", "created_at"]
     search_fields = ["name", "code", "description"]
     readonly_fields = ["code", "created_at", "created_by"]
@@ -45,7 +117,7 @@ class GroupAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(PrivateFieldsAdmin):
     list_display = ["user", "group", "role", "joined_at", "charter_accepted_at"]
     list_filter = ["role"]
     search_fields = ["user__full_name", "user__email", "group__name"]
@@ -54,7 +126,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(PrivateFieldsAdmin):
     list_display = [
         "group",
         "email",
@@ -73,7 +145,7 @@ class InvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(PrivateFieldsAdmin):
     list_display = ["title", "group", "proposed_by", "urgency", "status", "created_at"]
     list_filter = ["status", "urgency"]
     search_fields = ["title", "group__name", "proposed_by__full_name"]
@@ -81,7 +153,7 @@ class TopicAdmin(admin.ModelAdmin):
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(PrivateFieldsAdmin):
     list_display = ["user", "created_at"]
     search_fields = ["user__full_name", "user__email"]
     list_select_related = ["user"]

@@ -54,6 +54,10 @@ class User(AbstractUser):
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = ["full_name"]
 
+    # Fields the admin never filters by (groups.admin.PrivateFieldsAdmin): a
+    # prefix lookup would read them out one character at a time.
+    private_fields = ("password",)
+
     objects = UserManager()
 
     class Meta:
@@ -237,6 +241,9 @@ class Invitation(models.Model):
 
     token = models.CharField(max_length=64, unique=True, default=secret_token, editable=False)
     group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="invitations")
+
+    # The token is a key to the group (groups.admin.PrivateFieldsAdmin).
+    private_fields = ("token",)
     email = models.EmailField(_("adresse e-mail"), blank=True)
     role = models.CharField(
         _("rôle"), max_length=16, choices=Membership.Role, default=Membership.Role.MEMBER
@@ -317,6 +324,9 @@ class CalendarFeed(models.Model):
     )
     token = models.CharField(max_length=64, unique=True, default=secret_token)
     created_at = models.DateTimeField(auto_now=True)
+
+    # The token is the feed's only key (groups.admin.PrivateFieldsAdmin).
+    private_fields = ("token",)
 
     class Meta:
         verbose_name = _("flux agenda")

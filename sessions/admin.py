@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from groups.admin import PrivateFieldsAdmin
 from sessions.models import (
     ActionItem,
     ActionUpdate,
@@ -20,7 +21,7 @@ class ParticipationInline(admin.TabularInline):
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(PrivateFieldsAdmin):
     list_display = ["group", "scheduled_at", "status", "format_minutes", "place"]
     # A filter by date rather than date_hierarchy: the hierarchy has the
     # database truncate every date in the local time zone, which fails on a
@@ -34,14 +35,14 @@ class SessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Participation)
-class ParticipationAdmin(admin.ModelAdmin):
+class ParticipationAdmin(PrivateFieldsAdmin):
     list_display = ["session", "user", "role"]
     list_filter = ["role"]
     search_fields = ["user__full_name", "session__group__name"]
     list_select_related = ["session__group", "user"]
 
 
-class AuthoredAdmin(admin.ModelAdmin):
+class AuthoredAdmin(PrivateFieldsAdmin):
     """What a participant wrote in a session: kept as written, so read mostly."""
 
     list_filter = ["created_at"]
@@ -60,8 +61,10 @@ class QuestionAdmin(AuthoredAdmin):
 
 @admin.register(Contribution)
 class ContributionAdmin(AuthoredAdmin):
-    list_display = ["text", "kind", "tag", "session", "author", "created_at"]
-    list_filter = ["kind", "tag", "created_at"]
+    # How the client sorted a card (`ContributionTag`) is theirs alone: neither
+    # a column, nor a filter, nor registered in the admin at all.
+    list_display = ["text", "kind", "session", "author", "created_at"]
+    list_filter = ["kind", "created_at"]
     search_fields = [*AuthoredAdmin.search_fields, "text"]
 
 
@@ -89,13 +92,18 @@ class LearningAdmin(AuthoredAdmin):
 
 @admin.register(Feedback)
 class FeedbackAdmin(AuthoredAdmin):
-    list_display = ["session", "author", "rating", "comment", "created_at"]
+    """The rating, never the comment: its author alone reads it (their carnet)."""
+
+    list_display = ["session", "author", "rating", "created_at"]
     list_filter = ["rating", "created_at"]
-    search_fields = [*AuthoredAdmin.search_fields, "comment"]
+    exclude = ["comment"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("comment")
 
 
 @admin.register(PrivateNote)
-class PrivateNoteAdmin(admin.ModelAdmin):
+class PrivateNoteAdmin(PrivateFieldsAdmin):
     """That a note exists, never what it says (DESIGN.md: not the admin).
 
     The text is out of every field list, column, search and filter, and the

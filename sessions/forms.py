@@ -9,6 +9,7 @@ from sessions import steps
 from sessions.models import (
     ActionItem,
     Contribution,
+    ContributionTag,
     DemandCheck,
     PrivateNote,
     Question,
@@ -143,7 +144,7 @@ class ContributionForm(forms.Form):
 
 
 class TagForm(forms.Form):
-    tag = forms.ChoiceField(choices=[("", "—"), *Contribution.Tag.choices], required=False)
+    tag = forms.ChoiceField(choices=[("", "—"), *ContributionTag.Tag.choices], required=False)
 
 
 class ActionForm(forms.Form):

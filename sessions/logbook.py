@@ -1,8 +1,8 @@
 """A person's carnet de bord, read in a fixed number of queries.
 
 Everything here is filtered by author or by the person's own client sessions:
-the carnet never shows what someone else keeps private (notes, tags of a
-session where the reader was not the client).
+the carnet never shows what someone else keeps private (notes, and tags,
+which are always the reader's own).
 """
 
 import datetime as dt
@@ -10,12 +10,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from sessions.models import (
     ActionItem,
     ActionUpdate,
     Contribution,
+    ContributionTag,
     Feedback,
     Learning,
     Participation,
@@ -32,11 +33,12 @@ class Entry:
     session: Session
     role: str
     questions: list = field(default_factory=list)
-    contributions: list = field(default_factory=list)  # mine, or all when I was the client
+    # Mine and those I tagged, or all when I am the client; `tag` is mine.
+    contributions: list = field(default_factory=list)
     learnings: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     feedback: Feedback | None = None
-    actions: list = field(default_factory=list)  # when I was the client
+    actions: list = field(default_factory=list)  # mine: when I was the client
 
     @property
     def role_label(self):
@@ -45,6 +47,11 @@ class Entry:
     @property
     def is_client(self):
         return self.role == Participation.Role.CLIENT
+
+    @property
+    def received(self):
+        """Whether the cards listed are others' (I am, or was, the client)."""
+        return self.is_client or any(card.tag for card in self.contributions)
 
 
 def _by_session(objects):
@@ -66,9 +73,14 @@ def load_logbook(user) -> list[Entry]:
     client_ids = {p.session_id for p in participations if p.role == Participation.Role.CLIENT}
 
     questions = _by_session(Question.objects.filter(session__in=session_ids, author=user))
+    # Mine, every card of a session where I am the client, and the cards I
+    # tagged while I was (the facilitator may have named another client
+    # since); each with my own tag, never anyone else's.
+    tagged_by_me = ContributionTag.objects.filter(contribution=OuterRef("pk"), user=user)
     contributions = _by_session(
         Contribution.objects.filter(session__in=session_ids)
-        .filter(Q(author=user) | Q(session__in=client_ids))
+        .filter(Q(author=user) | Q(session__in=client_ids) | Q(Exists(tagged_by_me)))
+        .with_tag_of(user.pk)
         .select_related("author")
     )
     learnings = _by_session(Learning.objects.filter(session__in=session_ids, author=user))
@@ -76,8 +88,10 @@ def load_logbook(user) -> list[Entry]:
     feedbacks = {
         f.session_id: f for f in Feedback.objects.filter(session__in=session_ids, author=user)
     }
+    # Mine wherever I wrote them: a client replaced during a session keeps
+    # the actions they had written.
     actions = _by_session(
-        ActionItem.objects.filter(session__in=client_ids, author=user).prefetch_related(
+        ActionItem.objects.filter(session__in=session_ids, author=user).prefetch_related(
             Prefetch("updates", queryset=ActionUpdate.objects.order_by("-created_at"))
         )
     )

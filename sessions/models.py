@@ -2,7 +2,8 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import CharField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -139,6 +140,11 @@ class Session(models.Model):
     def ends_at(self):
         return dates.shift(self.scheduled_at, dt.timedelta(minutes=self.format_minutes))
 
+    @property
+    def held_until(self):
+        """When the session ended: its closing, else its planned end."""
+        return self.closed_at or self.ends_at
+
 
 class Participation(models.Model):
     """A person's role in one session; roles rotate from one session to the next."""
@@ -225,25 +231,74 @@ class DemandCheck(Authored):
         ]
 
 
+class ContributionQuerySet(models.QuerySet):
+    def with_tag_of(self, user_id):
+        """Each card with `tag`: how `user_id` sorted it ("" if they did not).
+
+        Tags are per person (`ContributionTag`): read for one reader at a
+        time, so that nobody's tags reach anyone else's screen. A subquery,
+        not a query per card.
+        """
+        tags = ContributionTag.objects.filter(contribution=OuterRef("pk"), user_id=user_id)
+        return self.annotate(
+            tag=Coalesce(Subquery(tags.values("tag")[:1]), Value(""), output_field=CharField())
+        )
+
+
 class Contribution(Authored):
     class Kind(models.TextChoices):
         EXPERIENCE = "experience", _("expérience")
         SUGGESTION = "suggestion", _("suggestion")
         MIRROR = "mirror", _("effet miroir")
 
+    kind = models.CharField(_("type"), max_length=16, choices=Kind, default=Kind.SUGGESTION)
+    text = models.TextField(_("contribution"), max_length=1000)
+
+    objects = ContributionQuerySet.as_manager()
+
+    class Meta(Authored.Meta):
+        verbose_name = _("contribution")
+        verbose_name_plural = _("contributions")
+
+    @property
+    def tag_label(self):
+        """The label of the `tag` that `with_tag_of` read, for templates."""
+        tag = getattr(self, "tag", "")
+        return ContributionTag.Tag(tag).label if tag else ""
+
+
+class ContributionTag(models.Model):
+    """How one client sorted one card: theirs alone, whatever role they hold later.
+
+    Per person, not per card: when the facilitator names another client
+    during a session, the new client starts untagged and the previous one
+    keeps their tags (docs/decisions.md). Nobody else ever reads them: not the
+    consultants, not the report, not the admin (which does not list them).
+    Deleted with the person's account, like a private note.
+    """
+
     class Tag(models.TextChoices):
         KEEP = "keep", _("je retiens")
         EXPLORE = "explore", _("à explorer")
         NOT_NOW = "not_now", _("pas maintenant")
 
-    kind = models.CharField(_("type"), max_length=16, choices=Kind, default=Kind.SUGGESTION)
-    text = models.TextField(_("contribution"), max_length=1000)
-    # Seen by the client alone: the consultants do not learn what was kept.
-    tag = models.CharField(max_length=16, choices=Tag, blank=True)
+    contribution = models.ForeignKey(Contribution, on_delete=models.CASCADE, related_name="tags")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    tag = models.CharField(max_length=16, choices=Tag)
 
-    class Meta(Authored.Meta):
-        verbose_name = _("contribution")
-        verbose_name_plural = _("contributions")
+    # Every field: the admin refuses any lookup that reaches this model
+    # (groups.admin.PrivateFieldsAdmin).
+    private_fields = ("id", "contribution", "user", "tag")
+
+    class Meta:
+        verbose_name = _("classement d'une contribution")
+        verbose_name_plural = _("classements des contributions")
+        constraints = [
+            models.UniqueConstraint(fields=["contribution", "user"], name="contribution_tag_once")
+        ]
+
+    def __str__(self):
+        return f"{self._meta.verbose_name} #{self.pk}"
 
 
 class ActionItem(Authored):
@@ -310,6 +365,10 @@ class Feedback(Authored):
     rating = models.PositiveSmallIntegerField(_("note"))
     comment = models.CharField(_("commentaire"), max_length=500, blank=True)
 
+    # Read by its author alone (their carnet, their export): the admin neither
+    # shows it nor filters by it (groups.admin.PrivateFieldsAdmin).
+    private_fields = ("comment",)
+
     class Meta(Authored.Meta):
         verbose_name = _("retour sur la séance")
         verbose_name_plural = _("retours sur la séance")
@@ -341,6 +400,9 @@ class PrivateNote(Authored):
     )
     text = models.TextField(_("note"), max_length=2000)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Filtering by it would read it prefix by prefix (groups.admin.PrivateFieldsAdmin).
+    private_fields = ("text",)
 
     class Meta(Authored.Meta):
         verbose_name = _("note privée")

@@ -16,6 +16,7 @@ from sessions.models import (
     ActionItem,
     ActionUpdate,
     Contribution,
+    ContributionTag,
     DemandCheck,
     Feedback,
     HandRaise,
@@ -251,11 +252,20 @@ def contribution_post(*, session, by, kind: str, text: str) -> Contribution:
 
 
 def contribution_tag(*, session, by, contribution: Contribution, tag: str) -> None:
+    """The client sorts a card; "" takes their tag off.
+
+    The tag is the person's, not the role's: a client named later starts
+    untagged, and this one keeps theirs (ContributionTag).
+    """
     _require(session, by, CLIENT)
     _require_step(session, Step.CONTRIBUTIONS, Step.ACTION_PLAN)
     with transaction.atomic():
-        contribution.tag = tag
-        contribution.save(update_fields=["tag"])
+        if tag:
+            ContributionTag.objects.update_or_create(
+                contribution=contribution, user=by, defaults={"tag": tag}
+            )
+        else:
+            ContributionTag.objects.filter(contribution=contribution, user=by).delete()
         _changed(session.pk)
 
 

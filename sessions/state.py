@@ -16,7 +16,7 @@ from django.utils.crypto import salted_hmac
 from groups.models import Membership, Topic
 from sessions import forms, steps
 from sessions.models import ActionItem, Participation, Session
-from sessions.roles import AUDIENCES, FACILITATOR, role_map
+from sessions.roles import AUDIENCES, CLIENT, FACILITATOR, role_map
 
 # The live page's regions, each a partial of sessions/live.html swapped out of
 # band. A change names the regions it touches (services._changed); None is all.
@@ -143,7 +143,15 @@ def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
     if "questions" in content:
         state.questions = list(session.questions.select_related("author"))
     if "contributions" in content:
-        state.contributions = list(session.contributions.select_related("author"))
+        # The client's own tags, and nobody else's: a previous client's stay
+        # theirs (ContributionTag). The participation, not `state.client`, so
+        # that a report still reads them once the client has left the group.
+        client_id = next(
+            (p.user_id for p in session.participations.all() if p.role == CLIENT), None
+        )
+        state.contributions = list(
+            session.contributions.with_tag_of(client_id).select_related("author")
+        )
     if "actions" in content:
         state.actions = list(session.actionitems.select_related("contribution"))
     if "learnings" in content:

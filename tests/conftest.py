@@ -17,7 +17,7 @@ from django.db import connections
 from django.utils import timezone
 
 from groups.models import Group, Membership, User
-from sessions.models import Participation, Session
+from sessions.models import ContributionTag, Participation, Session
 from sessions.steps import Step
 
 PASSWORD = "un mot de passe solide"
@@ -77,6 +77,17 @@ def go_live(session: Session, step: str = Step.EXPOSE, *, include_retour: bool =
     )
     session.refresh_from_db()
     return session
+
+
+def tag_card(card, user: User, tag: str) -> ContributionTag:
+    """`user`, client of the card's session, sorts it (services.contribution_tag)."""
+    return ContributionTag.objects.create(contribution=card, user=user, tag=tag)
+
+
+def tag_of(card, user: User) -> str:
+    """How `user` sorted `card`, "" if they did not."""
+    found = ContributionTag.objects.filter(contribution=card, user=user).first()
+    return found.tag if found else ""
 
 
 def clock_start() -> dt.datetime:

@@ -65,6 +65,7 @@ from groups.models import CalendarFeed, Group, Invitation, Membership, Topic, Us
 from sessions.models import (
     ActionItem,
     Contribution,
+    ContributionTag,
     DemandCheck,
     Feedback,
     HandRaise,
@@ -560,7 +561,8 @@ def fingerprint(world):
         "topics": list(Topic.objects.values_list("status", flat=True)),
         "sessions": Session.objects.count(),
         "questions": list(Question.objects.values_list("answered", "hidden")),
-        "contributions": list(Contribution.objects.values_list("tag", flat=True)),
+        "contributions": Contribution.objects.count(),
+        "tags": list(ContributionTag.objects.values_list("contribution", "user", "tag")),
         "demand_checks": DemandCheck.objects.count(),
         "hands": list(HandRaise.objects.values_list("speaking", flat=True)),
         "actions": list(ActionItem.objects.values_list("status", flat=True)),

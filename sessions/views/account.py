@@ -49,15 +49,14 @@ def _collect(user) -> dict:
         .select_related("session__group")
         .order_by("session__scheduled_at", "pk")
     )
-    client_session_ids = {
-        p.session_id for p in participations if p.role == Participation.Role.CLIENT
-    }
-    contributions = authored(Contribution)
-    for contribution in contributions:
-        # The tag is the client's choice: a consultant never learns it, not even
-        # about their own card. Blanked here so no format can show it.
-        if contribution.session_id not in client_session_ids:
-            contribution.tag = ""
+    # Each card with the person's own tag, if they tagged it while client:
+    # how someone else sorted their card is that client's alone.
+    contributions = list(
+        Contribution.objects.filter(author=user)
+        .with_tag_of(user.pk)
+        .select_related("session__group")
+        .order_by("session__scheduled_at", "created_at", "pk")
+    )
 
     return {
         "exported_at": timezone.now(),

@@ -10,12 +10,13 @@ import datetime as dt
 import math
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Avg, Count, Prefetch
+from django.db.models import Avg, Count, Exists, OuterRef, Prefetch
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from groups.access import get_group_for
 from groups.models import Membership, Topic
+from sessions.access import joined_in_time
 from sessions.models import Participation, Session
 
 # The chart's own units (its viewBox); the page scales it to the screen.
@@ -117,7 +118,7 @@ def client_turns(sessions: list[Session], memberships: list[Membership]) -> list
 @login_required
 @require_GET
 def group_history(request, code):
-    group, _membership = get_group_for(request, code)
+    group, membership = get_group_for(request, code)
     clients = Prefetch(
         "participations",
         queryset=Participation.objects.filter(role=Participation.Role.CLIENT).select_related(
@@ -127,10 +128,20 @@ def group_history(request, code):
     )
     sessions = list(
         group.sessions.filter(status=Session.Status.CLOSED)
-        .annotate(feedback_average=Avg("feedbacks__rating"), feedback_count=Count("feedbacks"))
+        .annotate(
+            feedback_average=Avg("feedbacks__rating"),
+            feedback_count=Count("feedbacks"),
+            took_part=Exists(
+                Participation.objects.filter(session=OuterRef("pk"), user=request.user)
+            ),
+        )
         .prefetch_related(clients)
         .order_by("scheduled_at", "pk")
     )
+    # A session held before the reader joined shows that it happened (date,
+    # client, rating), not a link to what was said (access.was_there).
+    for session in sessions:
+        session.was_there = session.took_part or joined_in_time(session, membership.joined_at)
     memberships = list(group.memberships.select_related("user"))
     rated = [s for s in sessions if s.feedback_average is not None]
     context = {

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from sessions import broadcast, forms, services, steps
-from sessions.access import get_session_for
+from sessions.access import get_session_for, joined_in_time, not_there, was_there
 from sessions.models import Question
 from sessions.roles import FACILITATOR, role_of
 from sessions.services import StepConflict
@@ -60,8 +60,19 @@ def _page_context(request, session, role, *, bound=None, flash=None):
 def session_detail(request, code):
     session, role = get_session_for(request, code)
     if session.is_closed:
+        if not was_there(session, request.user):
+            return not_there(request, session)
         state = load_state(session.pk)
-        return render(request, "sessions/summary.html", context_for(state, role))
+        context = context_for(state, role)
+        # Today's members, less those who joined after it: they were not there.
+        participants = {p.user_id for p in state.session.participations.all()}
+        context["people"] = [
+            person
+            for person, membership in zip(state.people, state.memberships, strict=True)
+            if membership.user_id in participants
+            or joined_in_time(state.session, membership.joined_at)
+        ]
+        return render(request, "sessions/summary.html", context)
     return render(request, "sessions/live.html", _page_context(request, session, role))
 
 

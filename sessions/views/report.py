@@ -5,8 +5,9 @@ no private note is ever read here, and the contribution tags never reach a
 template. The report says which cards the client kept; how they sorted the
 others (« à explorer », « pas maintenant ») is theirs alone.
 
-Every member of the group reads the same document; the client also sees the
-switch that adds the cards they did not keep.
+Every member of the group who was there reads the same document (a member who
+joined later gets `access.not_there`); the client also sees the switch that
+adds the cards they did not keep.
 """
 
 import dataclasses
@@ -23,9 +24,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from sessions import services
-from sessions.access import get_session_for
+from sessions.access import get_session_for, joined_in_time, not_there, was_there
 from sessions.markdown import markdown_literal
-from sessions.models import Contribution
+from sessions.models import Contribution, ContributionTag
 from sessions.roles import CLIENT, CONSULTANT, FACILITATOR
 from sessions.state import LiveState, load_state
 
@@ -89,9 +90,8 @@ def _roles(state: LiveState) -> dict[str, list[str]]:
     for participation in session.participations.select_related("user"):
         people[participation.role].append(participation.user)
         seen.add(participation.user_id)
-    ended = session.closed_at or session.ends_at
     for membership in state.memberships:
-        if membership.user_id not in seen and membership.joined_at <= ended:
+        if membership.user_id not in seen and joined_in_time(session, membership.joined_at):
             people[state.roles[membership.user_id]].append(membership.user)
     return {role: sorted(_name(user) for user in users) for role, users in people.items()}
 
@@ -107,8 +107,8 @@ def _card(contribution: Contribution) -> Entry:
 def build_report(state: LiveState) -> Report:
     session = state.session
     roles = _roles(state)
-    kept = [c for c in state.contributions if c.tag == Contribution.Tag.KEEP]
-    others = [c for c in state.contributions if c.tag != Contribution.Tag.KEEP]
+    kept = [c for c in state.contributions if c.tag == ContributionTag.Tag.KEEP]
+    others = [c for c in state.contributions if c.tag != ContributionTag.Tag.KEEP]
     return Report(
         group=session.group.name,
         scheduled_at=session.scheduled_at,
@@ -155,6 +155,8 @@ def session_report(request, code):
     if not session.is_closed:
         # Members already see the session live; its trace exists once it is closed.
         return redirect("session_detail", code=session.code)
+    if not was_there(session, request.user):
+        return not_there(request, session)
     state = load_state(session.pk)
     context = {
         "session": state.session,
@@ -172,6 +174,9 @@ def session_report_markdown(request, code):
     if not session.is_closed:
         # A download has no page to send the person to: there is no file yet.
         raise Http404
+    if not was_there(session, request.user):
+        # The file exists, not for them: the same page as the report says why.
+        return not_there(request, session)
     report = build_report(load_state(session.pk)).for_markdown()
     text = render_to_string("sessions/report.md", {"report": report})
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")

@@ -19,7 +19,7 @@ from playwright.sync_api import BrowserContext, Page, WebSocketRoute, expect
 from groups.models import Invitation
 from sessions.models import ActionItem, Contribution, HandRaise, Participation, Session
 from sessions.steps import Step
-from tests.conftest import PASSWORD, go_live
+from tests.conftest import PASSWORD, go_live, tag_card
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.test_live_session import LAPTOP, PHONE
 from tests.test_docker_compose import production_ping
@@ -179,9 +179,10 @@ def test_a_card_turned_into_an_action_no_longer_offers_it(
 ):
     go_live(planned_session, Step.ACTION_PLAN)
     for tag, words in [("keep", "Un point chaque lundi"), ("explore", "Demander de l'aide")]:
-        Contribution.objects.create(
-            session=planned_session, author=consultants[0], kind="suggestion", text=words, tag=tag
+        card = Contribution.objects.create(
+            session=planned_session, author=consultants[0], kind="suggestion", text=words
         )
+        tag_card(card, client_user, tag)
     phone = pages(live_server_url, client_user, planned_session)
     kept = phone.locator("#live-board li.card-item").filter(has_text="Un point chaque lundi")
     explored = phone.locator("#live-board li.card-item").filter(has_text="Demander de l'aide")

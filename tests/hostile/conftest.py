@@ -28,7 +28,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from hypothesis import HealthCheck, settings
 
-from groups.models import CalendarFeed, Invitation, Topic
+from groups.models import CalendarFeed, Invitation, Membership, Topic
 from sessions.models import (
     ActionItem,
     Contribution,
@@ -123,6 +123,8 @@ def world(group, planned_session, facilitator, client_user, consultants, outside
     )
     Participation.objects.create(session=previous, user=facilitator, role="facilitator")
     Participation.objects.create(session=previous, user=client_user, role="client")
+    # Everyone was a member when it was held: its content is theirs to read.
+    Membership.objects.filter(group=group).update(joined_at=previous.scheduled_at)
     author = consultants[0]
     feed, _created = CalendarFeed.objects.get_or_create(user=client_user)
     return {

@@ -33,6 +33,7 @@ from sessions.models import (
     ActionItem,
     ActionUpdate,
     Contribution,
+    ContributionTag,
     DemandCheck,
     Feedback,
     Learning,
@@ -100,9 +101,10 @@ def store_everywhere(world, text):
         Question.objects.create(session=target, author=consultant, text=fit(Question, "text"))
         DemandCheck.objects.create(session=target, author=consultant, verdict="rephrase")
         for tag in ("keep", "explore"):
-            Contribution.objects.create(
-                session=target, author=consultant, text=fit(Contribution, "text"), tag=tag
+            card = Contribution.objects.create(
+                session=target, author=consultant, text=fit(Contribution, "text")
             )
+            ContributionTag.objects.create(contribution=card, user=client, tag=tag)
         action = ActionItem.objects.create(
             session=target,
             author=client,

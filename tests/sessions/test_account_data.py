@@ -23,6 +23,7 @@ from sessions.models import (
     Question,
     Session,
 )
+from tests.conftest import tag_card
 
 JSON_URL = reverse("account_data_json")
 MARKDOWN_URL = reverse("account_data_markdown")
@@ -55,11 +56,11 @@ def written(past_session, client_user, member, consultants):
     other = consultants[1]
     Question.objects.create(session=past_session, author=member, text="Depuis quand ?")
     card = Contribution.objects.create(
-        session=past_session, author=member, text="Un café d'équipe le lundi", tag="keep"
+        session=past_session, author=member, text="Un café d'équipe le lundi"
     )
-    Contribution.objects.create(
-        session=past_session, author=other, text="Texte de Chloé", tag="not_now"
-    )
+    tag_card(card, client_user, "keep")
+    chloe = Contribution.objects.create(session=past_session, author=other, text="Texte de Chloé")
+    tag_card(chloe, client_user, "not_now")
     DemandCheck.objects.create(session=past_session, author=member, verdict="understood")
     action = ActionItem.objects.create(
         session=past_session,
@@ -202,19 +203,17 @@ def test_client_markdown_holds_expose_demand_and_dated_updates(login, client_use
     assert "Texte de Chloé" not in markdown
 
 
-def test_tag_shows_only_for_the_session_where_they_were_client(
-    login, client_user, written, planned_session
+def test_a_card_carries_the_persons_own_tag_never_anothers(
+    login, client_user, member, written, planned_session
 ):
-    # In the past session Camille was client; in the planned one, a consultant.
-    Participation.objects.filter(session=planned_session, user=client_user).update(
-        role=Participation.Role.CONSULTANT
+    # Camille tagged her own card while client of the past session; in the
+    # planned one Bruno is the client and tagged hers.
+    mine = Contribution.objects.create(session=written, author=client_user, text="Ma propre piste")
+    tag_card(mine, client_user, "explore")
+    hers = Contribution.objects.create(
+        session=planned_session, author=client_user, text="Piste chez Bruno"
     )
-    Contribution.objects.create(
-        session=written, author=client_user, text="Ma propre piste", tag="explore"
-    )
-    Contribution.objects.create(
-        session=planned_session, author=client_user, text="Piste chez Bruno", tag="keep"
-    )
+    tag_card(hers, member, "keep")
 
     data = download_json(login(client_user))
 

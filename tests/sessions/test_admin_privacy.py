@@ -122,7 +122,7 @@ def writings(planned_session, member, client_user):
     return {
         "question": Question.objects.create(session=session, author=member, text="Depuis quand ?"),
         "contribution": Contribution.objects.create(
-            session=session, author=member, text="Un café d'équipe", tag="keep"
+            session=session, author=member, text="Un café d'équipe"
         ),
         "actionitem": action,
         "learning": Learning.objects.create(session=session, author=member, text="Écouter"),
@@ -134,7 +134,7 @@ def writings(planned_session, member, client_user):
     "model, shown",
     [
         ("question", "Depuis quand ?"),
-        ("contribution", "je retiens"),
+        ("contribution", "Un café"),
         ("actionitem", "Appeler Paul"),
         ("learning", "Écouter"),
         ("feedback", "Bruno Un"),

@@ -16,6 +16,7 @@ from django.utils import timezone
 from sessions.models import (
     ActionItem,
     Contribution,
+    ContributionTag,
     DemandCheck,
     Feedback,
     HandRaise,
@@ -27,7 +28,7 @@ from sessions.models import (
 from sessions.roles import CLIENT, CONSULTANT, FACILITATOR
 from sessions.state import load_state, render_all_audiences, render_regions
 from sessions.steps import Step
-from tests.conftest import go_live
+from tests.conftest import go_live, tag_card, tag_of
 
 HTMX = {"HX-Request": "true"}
 SCRIPT = "<script>alert(1)</script>"
@@ -494,7 +495,8 @@ def test_consultant_posts_a_contribution(login, member, planned_session, kind, b
 
     assert response.status_code == 302
     card = Contribution.objects.get()
-    assert (card.kind, card.text, card.author, card.tag) == (kind, "J'ai vécu pareil.", member, "")
+    assert (card.kind, card.text, card.author) == (kind, "J'ai vécu pareil.", member)
+    assert not card.tags.exists()
     assert version_of(planned_session) == 1
     assert f'<span class="badge">{badge}</span> J\'ai vécu pareil.' in render_for(
         planned_session, CLIENT
@@ -557,8 +559,7 @@ def test_client_tags_a_contribution(login, client_user, member, planned_session,
     )
 
     assert response.status_code == 302
-    card.refresh_from_db()
-    assert card.tag == tag
+    assert tag_of(card, client_user) == tag
     assert version_of(planned_session) == 1
 
 
@@ -572,8 +573,7 @@ def test_only_the_client_tags_a_contribution(request, login, member, planned_ses
     )
 
     assert response.status_code == 403
-    card.refresh_from_db()
-    assert card.tag == ""
+    assert not card.tags.exists()
 
 
 def without_volatile_bits(screen):
@@ -603,7 +603,8 @@ def test_tag_is_shown_to_the_client_alone(login, client_user, member, planned_se
 
 def test_consultants_do_not_see_what_the_client_kept_in_the_action_plan(member, planned_session):
     go_live(planned_session, Step.ACTION_PLAN)
-    Contribution.objects.create(session=planned_session, author=member, text="Gardée", tag="keep")
+    kept = Contribution.objects.create(session=planned_session, author=member, text="Gardée")
+    tag_card(kept, planned_session.participations.get(role="client").user, "keep")
     Contribution.objects.create(session=planned_session, author=member, text="Laissée")
 
     assert "Gardée" in render_for(planned_session, CLIENT)
@@ -622,8 +623,7 @@ def test_tagging_during_clarification_is_refused(login, client_user, member, pla
 
     assert response.status_code == 400
     assert "Ce n'est pas le moment" in text(response)
-    card.refresh_from_db()
-    assert card.tag == ""
+    assert not card.tags.exists()
 
 
 # 5. Plan d'action
@@ -710,8 +710,9 @@ def test_turning_a_kept_card_into_an_action_links_it(
 ):
     go_live(planned_session, Step.ACTION_PLAN)
     card = Contribution.objects.create(
-        session=planned_session, author=member, text="Proposez un tête-à-tête", tag="keep"
+        session=planned_session, author=member, text="Proposez un tête-à-tête"
     )
+    tag_card(card, client_user, "keep")
     next_session = Session.objects.create(
         group=group,
         scheduled_at=planned_session.scheduled_at + dt.timedelta(days=28),
@@ -741,7 +742,8 @@ def test_a_card_of_another_session_cannot_become_an_action(
 ):
     go_live(planned_session, Step.ACTION_PLAN)
     other = Session.objects.create(group=group, scheduled_at=timezone.now())
-    card = Contribution.objects.create(session=other, author=member, text="Ailleurs", tag="keep")
+    card = Contribution.objects.create(session=other, author=member, text="Ailleurs")
+    tag_card(card, client_user, "keep")
 
     response = login(client_user).post(
         url("action_add", planned_session), {"contribution": card.code, "text": "Ailleurs"}
@@ -1002,7 +1004,11 @@ def put_script_everywhere(session, member, client_user):
         demand_validated_at=timezone.now(),
     )
     Question.objects.create(session=session, author=member, text=SCRIPT)
-    Contribution.objects.create(session=session, author=member, text=SCRIPT, tag="keep")
+    tag_card(
+        Contribution.objects.create(session=session, author=member, text=SCRIPT),
+        client_user,
+        "keep",
+    )
     ActionItem.objects.create(session=session, author=client_user, text=SCRIPT)
     Learning.objects.create(session=session, author=member, text=SCRIPT)
     PrivateNote.objects.create(session=session, author=member, text=SCRIPT)
@@ -1115,7 +1121,8 @@ def snapshot(session):
     return (
         version_of(session),
         list(Question.objects.values_list("text", "hidden", "answered")),
-        list(Contribution.objects.values_list("text", "tag")),
+        list(Contribution.objects.values_list("text")),
+        list(ContributionTag.objects.values_list("contribution", "user", "tag")),
         list(HandRaise.objects.values_list("author", "speaking")),
         ActionItem.objects.count(),
         Learning.objects.count(),

@@ -14,6 +14,7 @@ from sessions import broadcast
 from sessions.models import (
     ActionItem,
     Contribution,
+    ContributionTag,
     DemandCheck,
     HandRaise,
     Learning,
@@ -47,9 +48,13 @@ def fill(session, *, size, consultants, client_user, group):
             author=consultants[i % len(consultants)],
             kind=Contribution.Kind.values[i % 3],
             text=f"Contribution {i}",
-            tag="keep" if i % 2 else "",
         )
         for i in range(size)
+    )
+    ContributionTag.objects.bulk_create(
+        ContributionTag(contribution=card, user=client_user, tag="keep")
+        for i, card in enumerate(Contribution.objects.filter(session=session).order_by("pk"))
+        if i % 2
     )
     Question.objects.bulk_create(
         Question(session=session, author=consultants[i % len(consultants)], text=f"Question {i}")

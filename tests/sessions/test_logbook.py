@@ -21,7 +21,7 @@ from sessions.models import (
     Session,
 )
 from sessions.steps import Step
-from tests.conftest import go_live
+from tests.conftest import go_live, tag_card
 
 LOGBOOK_QUERIES = 14
 
@@ -50,12 +50,14 @@ def closed_session(group, facilitator, client_user, consultants, *, days_ago=30)
 def past(group, facilitator, client_user, consultants):
     session = closed_session(group, facilitator, client_user, consultants)
     Question.objects.create(session=session, author=consultants[0], text="Depuis quand ?")
-    Contribution.objects.create(
-        session=session, author=consultants[0], text="Carte de Bruno", tag="keep"
+    bruno = Contribution.objects.create(
+        session=session, author=consultants[0], text="Carte de Bruno"
     )
-    Contribution.objects.create(
-        session=session, author=consultants[1], text="Carte de Chloé", tag="not_now"
+    tag_card(bruno, client_user, "keep")
+    chloe = Contribution.objects.create(
+        session=session, author=consultants[1], text="Carte de Chloé"
     )
+    tag_card(chloe, client_user, "not_now")
     Learning.objects.create(session=session, author=consultants[0], text="Écouter d'abord")
     Learning.objects.create(session=session, author=client_user, text="Appris par Camille")
     PrivateNote.objects.create(session=session, author=consultants[0], text="Note de Bruno")

@@ -18,11 +18,13 @@ from sessions import services
 from sessions.models import (
     ActionItem,
     Contribution,
+    ContributionTag,
     Feedback,
     Learning,
     PrivateNote,
     Session,
 )
+from tests.conftest import tag_card
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -88,13 +90,15 @@ def closed_session(planned_session, facilitator, client_user, consultants):
     )
     close(session)
     cards = [
-        ("Carte gardée", Contribution.Tag.KEEP, consultants[0]),
-        ("Carte à creuser", Contribution.Tag.EXPLORE, consultants[1]),
-        ("Carte écartée", Contribution.Tag.NOT_NOW, consultants[2]),
+        ("Carte gardée", ContributionTag.Tag.KEEP, consultants[0]),
+        ("Carte à creuser", ContributionTag.Tag.EXPLORE, consultants[1]),
+        ("Carte écartée", ContributionTag.Tag.NOT_NOW, consultants[2]),
         ("Carte sans tri", "", consultants[3]),
     ]
     for card_text, tag, author in cards:
-        Contribution.objects.create(session=session, author=author, text=card_text, tag=tag)
+        card = Contribution.objects.create(session=session, author=author, text=card_text)
+        if tag:
+            tag_card(card, client_user, tag)
     ActionItem.objects.create(
         session=session,
         author=client_user,
@@ -187,9 +191,13 @@ def test_report_queries_do_not_grow_with_the_cards(
         return len(queries)
 
     few = count()
-    Contribution.objects.bulk_create(
-        Contribution(session=closed_session, author=consultants[0], text=f"Carte {i}", tag="keep")
+    cards = Contribution.objects.bulk_create(
+        Contribution(session=closed_session, author=consultants[0], text=f"Carte {i}")
         for i in range(30)
+    )
+    client_user = closed_session.participations.get(role="client").user
+    ContributionTag.objects.bulk_create(
+        ContributionTag(contribution=card, user=client_user, tag="keep") for card in cards
     )
     assert count() == few
     with django_assert_max_num_queries(REPORT_QUERIES):
@@ -404,12 +412,12 @@ def test_markdown_has_every_card_without_tags_when_the_client_chose_so(
 
 
 def test_markdown_keeps_user_text_literal(login, member, closed_session, consultants):
-    Contribution.objects.create(
+    card = Contribution.objects.create(
         session=closed_session,
         author=consultants[0],
         text=f"# Pas un titre\n{SCRIPT}\n- pas une liste *ni du gras*",
-        tag="keep",
     )
+    tag_card(card, closed_session.participations.get(role="client").user, "keep")
 
     content = login(member).get(markdown_url(closed_session)).content.decode()
 

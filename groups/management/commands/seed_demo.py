@@ -20,6 +20,7 @@ from sessions.models import (
     ActionItem,
     ActionUpdate,
     Contribution,
+    ContributionTag,
     Feedback,
     Learning,
     Participation,
@@ -206,21 +207,27 @@ class Command(BaseCommand):
             author=julien,
             kind=Contribution.Kind.EXPERIENCE,
             text="J'ai fait former deux volontaires qui ont ensuite montré l'outil aux autres.",
-            tag=Contribution.Tag.KEEP,
         )
-        Contribution.objects.create(
+        later = Contribution.objects.create(
             session=session,
             author=amina,
             kind=Contribution.Kind.SUGGESTION,
             text="Supprimer les tableurs à une date annoncée à l'avance.",
-            tag=Contribution.Tag.NOT_NOW,
         )
-        Contribution.objects.create(
+        mirror = Contribution.objects.create(
             session=session,
             author=thomas,
             kind=Contribution.Kind.MIRROR,
             text="Je t'entends porter seule le changement.",
-            tag=Contribution.Tag.EXPLORE,
+        )
+        # The client's own sorting, seen in their carnet alone.
+        ContributionTag.objects.bulk_create(
+            ContributionTag(contribution=card, user=client, tag=tag)
+            for card, tag in [
+                (kept, ContributionTag.Tag.KEEP),
+                (later, ContributionTag.Tag.NOT_NOW),
+                (mirror, ContributionTag.Tag.EXPLORE),
+            ]
         )
         done = ActionItem.objects.create(
             session=session,
