@@ -13,7 +13,7 @@ from sessions.models import ActionItem, Contribution, Session
 from sessions.roles import AUDIENCES, role_of
 from sessions.state import load_state, render_regions
 from sessions.steps import Step
-from tests.conftest import go_live
+from tests.conftest import go_live, tag_card
 
 HTMX = {"HX-Request": "true"}
 
@@ -30,18 +30,20 @@ def url(name, session):
 
 
 @pytest.fixture
-def cards(planned_session, consultants):
+def cards(planned_session, consultants, client_user):
     go_live(planned_session, Step.ACTION_PLAN)
-    return {
+    cards = {
         tag: Contribution.objects.create(
             session=planned_session,
             author=consultants[0],
             kind="suggestion",
             text=f"Carte {tag}",
-            tag=tag,
         )
         for tag in ("keep", "explore", "not_now")
     }
+    for tag, card in cards.items():
+        tag_card(card, client_user, tag)
+    return cards
 
 
 def turn_into_action(client, session, card, **headers):

@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE_TAGS = [("codev_sessions", "0008_action_once_per_contribution")]
-AFTER_TAGS = [("codev_sessions", "0010_remove_contribution_tag")]
+BEFORE_TAGS = [("codev_sessions", "0010_scheduled_at_bounded")]
+AFTER_TAGS = [("codev_sessions", "0012_remove_contribution_tag")]
 
 
 def migrate(targets):

@@ -37,7 +37,7 @@ def tags_back_on_the_cards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("codev_sessions", "0008_action_once_per_contribution"),
+        ("codev_sessions", "0010_scheduled_at_bounded"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
