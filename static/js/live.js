@@ -34,9 +34,21 @@
     // also stays stored, for when that step comes back (see the drafts below).
     // Their own answer (data-force) replaces a form just sent, or hands the
     // text back itself.
+    // A form on its way to the server is not a lost draft: the broadcast of
+    // its own change often comes before its answer, which then says whether
+    // it was taken (or hands the text back with the refusal).
     if (target.id === "live-composer" && !incoming.hasAttribute("data-force")) {
-      offerDraft(typedFields(target).map(function (field) { return field.value; }));
+      offerDraft(typedFields(target).filter(function (field) {
+        return !sending.has(field.form);
+      }).map(function (field) { return field.value; }));
     }
+  });
+  var sending = new Set();
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    sending.add(event.detail.elt);
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    sending.delete(event.detail.elt);
   });
 
   // Drafts: what a person types in the composer is kept in localStorage, per

@@ -208,3 +208,34 @@ def test_the_end_of_the_session_offers_the_draft_and_forgets_it(
     expect(phone.locator("#live-draft textarea")).to_have_value("Écouter avant de conseiller")
     # Forgotten once the closed composer has settled in.
     phone.wait_for_function(f"{DRAFTS}.length === 0")
+
+
+def test_text_sent_is_not_offered_back_when_its_broadcast_comes_first(
+    live_server_url, open_page, planned_session, client_user, server_password_hash
+):
+    # The broadcast of a change often reaches the poster's screen before the
+    # answer to their own POST; the demand's changes the client's composer.
+    User.objects.filter(pk=client_user.pk).update(password=server_password_hash)
+    session = go_live(planned_session, Step.DEMAND)
+    phone = open_page(live_server_url, client_user, f"/s/{session.code}/")
+    held = []
+
+    def hold_the_answer(route):
+        # Sent to the server now; handed to the page only when the test says.
+        held.append((route, route.fetch()))
+
+    phone.route("**/demand/", hold_the_answer)
+    phone.locator("#live-composer textarea[name=text]").fill("dire non sans me griller")
+    phone.get_by_role("button", name="Proposer ma demande").click()
+
+    # The broadcast has swapped the composer in: nothing is offered as unsent.
+    expect(phone.locator("#live-board")).to_contain_text("dire non sans me griller")
+    expect(phone.locator("#live-composer textarea[name=text]")).to_have_value(
+        "dire non sans me griller"
+    )
+    assert phone.locator("#live-draft").is_hidden()
+    route, response = held[0]
+    route.fulfill(response=response)
+    expect(phone.locator("#live-flash")).to_be_empty()
+    assert phone.locator("#live-draft").is_hidden()
+    assert phone.evaluate(DRAFTS) == []
