@@ -349,3 +349,14 @@ def test_an_unchecked_charter_keeps_the_passwords(browser, live_server_url, grou
     expect(page.get_by_label("Mot de passe", exact=True)).to_have_value(PASSWORD)
     expect(page.get_by_label("Mot de passe (confirmation)")).to_have_value(PASSWORD)
     context.close()
+
+
+def test_a_step_where_my_role_writes_nothing_shows_no_empty_composer(
+    live_server_url, pages, planned_session, client_user
+):
+    # The client listens at step 4: their composer holds only the hidden
+    # offline message, and must take no room (seen as an empty box).
+    go_live(planned_session, Step.CONTRIBUTIONS)
+    phone = pages(live_server_url, client_user, planned_session)
+    expect(phone.locator("#live-board")).to_be_visible()
+    expect(phone.locator("#live-composer")).to_be_hidden()
