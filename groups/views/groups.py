@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -13,6 +13,7 @@ from groups import services
 from groups.access import get_group_for
 from groups.forms import GroupCreateForm, GroupForm, InvitationForm
 from groups.models import MAX_MEMBERS, MIN_MEMBERS, Invitation, Membership, Topic
+from sessions.access import joined_in_time
 from sessions.forms import ActionProgressForm
 from sessions.logbook import open_actions
 from sessions.models import Participation, Session
@@ -79,6 +80,23 @@ def group_edit(request, code):
 def _group_page(request, group, membership, *, invitation_form=None, status=200):
     memberships = list(group.memberships.select_related("user"))
     sessions = group.sessions.prefetch_related(_CLIENTS)
+    past_sessions = list(
+        sessions.past()
+        .annotate(
+            took_part=Exists(
+                Participation.objects.filter(session=OuterRef("pk"), user=request.user)
+            )
+        )
+        .order_by("-scheduled_at")
+    )
+    # A session held before the reader joined is listed, not linked: what was
+    # said in it is not theirs to read (sessions.access.was_there).
+    for session in past_sessions:
+        session.was_there = (
+            not session.is_closed
+            or session.took_part
+            or joined_in_time(session, membership.joined_at)
+        )
     member_count = sum(1 for m in memberships if m.role == Membership.Role.MEMBER)
     context = {
         "group": group,
@@ -88,7 +106,7 @@ def _group_page(request, group, membership, *, invitation_form=None, status=200)
         "min_members": MIN_MEMBERS,
         "max_members": MAX_MEMBERS,
         "upcoming_sessions": list(sessions.upcoming()),
-        "past_sessions": list(sessions.past().order_by("-scheduled_at")),
+        "past_sessions": past_sessions,
         "pending_invitations": list(group.invitations.pending().select_related("invited_by")),
         "open_topics": list(
             group.topics.filter(status=Topic.Status.OPEN).select_related("proposed_by")

@@ -164,6 +164,19 @@ def test_the_history_shows_a_newcomer_that_the_session_happened_without_its_repo
         assert said not in content
 
 
+def test_the_group_page_lists_a_session_before_the_newcomer_without_a_link(
+    login, past, newcomer, there_without_a_role
+):
+    url = reverse("group_detail", args=[past.group.code])
+    session_page = reverse("session_detail", args=[past.code])
+
+    content = text(login(newcomer).get(url))
+    assert held_on(past) in content and "avant votre arrivée" in content
+    assert session_page not in content
+
+    assert session_page in text(login(there_without_a_role).get(url))
+
+
 def test_the_history_links_the_report_for_those_who_were_there(login, past, there_without_a_role):
     content = text(
         login(there_without_a_role).get(reverse("group_history", args=[past.group.code]))
