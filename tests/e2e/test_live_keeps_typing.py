@@ -6,6 +6,8 @@ composer survives a step change; a private note sent with no network says so
 and stays in its field; a label focuses its own field.
 """
 
+import re
+
 import pytest
 from django.db.models import F
 from playwright.sync_api import Page, expect
@@ -35,9 +37,11 @@ def people(server_password_hash, facilitator, consultants):
 def open_page(browser):
     contexts = []
 
-    def _open(url: str, user: User, path: str, device=PHONE) -> Page:
+    def _open(url: str, user: User, path: str, device=PHONE, *, line=None) -> Page:
         context = browser.new_context(base_url=url, locale="fr-FR", **device)
         contexts.append(context)
+        if line is not None:
+            context.route_web_socket(re.compile(r"/ws/sessions/"), line.route)
         page = context.new_page()
         sign_in(page, user, path)
         # The socket's first message is the full state: from then on it listens.
@@ -49,17 +53,39 @@ def open_page(browser):
         context.close()
 
 
+class DeafLine:
+    """The phone's websocket, through the test: while `deaf`, the server's
+    messages never reach the page, whatever socket carries them (a socket the
+    server closed and the page opened again included)."""
+
+    def __init__(self):
+        self.deaf = False
+
+    def route(self, socket) -> None:
+        server = socket.connect_to_server()
+        server.on_message(lambda message: None if self.deaf else socket.send(message))
+
+
 def refuse_a_question(url, open_page, session, people) -> tuple[Page, Page]:
     """A consultant sends a question the server refuses: the step has moved to
-    the demand, and this phone has not heard it yet (no broadcast was sent)."""
+    the demand, and this phone has not heard it yet (its messages are lost).
+
+    Lost by the test, not left to chance: on a busy machine the Redis layer's
+    watch may close and reopen the phone's socket, whose full state would
+    otherwise take the question form away before the click.
+    """
     facilitator, consultant = people
     path = f"/s/{session.code}/"
-    phone = open_page(url, consultant, path)
+    line = DeafLine()
+    phone = open_page(url, consultant, path, line=line)
     phone.locator("#live-composer textarea[name=text]").fill(QUESTION)
+    line.deaf = True
     # The facilitator's move, as committed, its broadcast lost for this phone.
     Session.objects.filter(pk=session.pk).update(step=Step.DEMAND, version=F("version") + 1)
     laptop = open_page(url, facilitator, path, LAPTOP)
     phone.get_by_role("button", name="Poser la question").click()
+    expect(phone.locator("#live-flash")).to_contain_text("Ce n'est pas le moment")
+    line.deaf = False
     return phone, laptop
 
 
