@@ -358,7 +358,9 @@ class Fleet:
                 self.synced_at[(session.index, slot)] = time.perf_counter()
                 async for message in ws:
                     self.note(session, slot, message)
-            except (TimeoutError, OSError, websockets.ConnectionClosed):
+            # A refused handshake too (InvalidStatus): the server closed the socket
+            # before accepting it, as it does while Redis refuses messages.
+            except (TimeoutError, OSError, websockets.WebSocketException):
                 pass
             if self.stopping:
                 return
