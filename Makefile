@@ -43,8 +43,9 @@ test: install
 
 # In one process, a step change reaching 9, 60 and 150 sockets (latency, queries);
 # bench/costs.py: the CPU each part of a click takes; then bench/fanout.py: 800
-# sockets under daphne, 150 clicks/s, burst, resync, the bare floor, its last line
-# the summary (docs/performance.md). Set DATABASE_URL and REDIS_URL for PostgreSQL
+# sockets under daphne, the bytes per card and step change, CPU per click with
+# clicks only, a page load's CPU, 50 clicks/s with page loads, 150/s for capacity,
+# burst, resync, the bare floor; its last line the summary (docs/performance.md). Set DATABASE_URL and REDIS_URL for PostgreSQL
 # and Redis; the bench uses a database of its own.
 bench: install
 	$(BIN)/python -m pytest -m bench -s -q -p no:cacheprovider tests/bench

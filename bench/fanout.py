@@ -5,27 +5,38 @@ What it does, in one run (docs/performance.md explains the figures):
 1. Makes a database of its own (`<name>_bench` next to DATABASE_URL on
    PostgreSQL, else a SQLite file) and fills it through Codev's services: 100
    groups of 8, each with a live session at the contributions step (one
-   facilitator, one client, six consultants).
+   facilitator, one client, six consultants) and 12 cards on its board.
 2. Starts the real app, `daphne codev.asgi:application` (REDIS_URL set: the
    Redis pub/sub layer, shared by BENCH_PROCESSES daphne processes on one
    socket, one per core by default; unset: the in-memory layer, one process),
-   and opens 800 websockets
-   with each member's session cookie and the right Origin.
-3. Steady load: HTTP POSTs at RATE clicks/s for DURATION s, one click at a
-   time per session: a consultant's contribution, the step forward, the step
-   back. For each click, the time from sending the POST until all 8 sockets of
-   the session hold the new version. Meanwhile a member loads a session page
-   ten times a second (HTTP p95).
-4. Burst: 100 step changes at once, one per session.
-5. Resync: `kill -9` of daphne, a new one on the same socket, and the time
+   and opens 800 websockets with each member's session cookie and the right
+   Origin.
+3. Bytes: in every session a step forward and back, then a card posted, on a
+   board of 12 cards; the bytes each phone's socket receives for each, and
+   the bytes of the POST's answer.
+4. Clicks only: HTTP POSTs at RATE clicks/s (50) for DURATION s, one click at
+   a time per session: a consultant's contribution, the step forward, the
+   step back. Nothing else asked of daphne: its CPU time (user + system)
+   divided by the clicks is `cpu_ms_per_click`.
+5. Page loads alone: BENCH_PAGE_LOADS session pages, one per process at a
+   time, and nothing else: daphne's CPU per load is `page_cpu_ms`.
+6. Steady load: the same clicks at RATE, while a member loads a session page
+   ten times a second. For each click, the time from sending the POST until
+   all 8 sockets of the session hold the new version; the pages' p95.
+7. Capacity: the same at CAPACITY_RATE (150), past what 2 cores carry: the
+   clicks done per second.
+8. Burst: 100 step changes at once, one per session.
+9. Resync: `kill -9` of daphne, a new one on the same socket, and the time
    until the 800 sockets, reconnecting as live.js does, show the current state.
-6. The floor: bench/floor_asgi.py under daphne, the same 800 sockets and the
-   same clicks, relaying a message of the size Codev's were, with no database
-   and no rendering.
+10. The floor: bench/floor_asgi.py under daphne, the same 800 sockets and the
+   same clicks at RATE, relaying a message of the size Codev's were, with no
+   database and no rendering: its p99, and its CPU per click.
 
-The last line is the summary the issue asked for:
-fanout sockets=800 rate=150 p50_ms=… p99_ms=… floor_p99_ms=… ratio=… burst_p99_ms=…
-    lost=… http_p95_ms=…  (on one line)
+The last line is the summary the issues asked for (SUMMARY_FIELDS, on one line):
+fanout sockets=800 rate=50 p50_ms=… p99_ms=… floor_p99_ms=… ratio=… burst_p99_ms=…
+    lost=… http_p95_ms=… cpu_ms_per_click=… floor_cpu_ms_per_click=… cpu_ratio=…
+    page_cpu_ms=… card_bytes=… step_bytes=… answer_bytes=… capacity_rate=150
+    capacity_clicks_per_s=… capacity_p99_ms=…
 """
 
 import asyncio
@@ -49,11 +60,17 @@ import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = int(os.environ.get("BENCH_SESSIONS", "100"))
-RATE = float(os.environ.get("BENCH_RATE", "150"))
+# The rate the issue-11 targets are set at; the capacity phase asks for more.
+RATE = float(os.environ.get("BENCH_RATE", "50"))
+CAPACITY_RATE = float(os.environ.get("BENCH_CAPACITY_RATE", "150"))
 DURATION = float(os.environ.get("BENCH_DURATION", "20"))
 # One daphne process per core, as docs/operations.md deploys it (Redis only).
 PROCESSES = int(os.environ.get("BENCH_PROCESSES", str(os.cpu_count() or 1)))
 PAGE_RATE = 10
+# Page loads timed one by one, nothing else running, for `page_cpu_ms`.
+PAGE_CPU_LOADS = int(os.environ.get("BENCH_PAGE_LOADS", "200"))
+# Cards seeded on every board, as issue 11 measures the bytes a phone gets.
+CARDS = 12
 # As production runs daphne (Dockerfile): 800 sockets pinged every 5 s.
 DAPHNE_PING = ["--ping-interval", "5", "--ping-timeout", "10"]
 CLICK_TIMEOUT = 5.0
@@ -136,6 +153,8 @@ class Pending:
     done: asyncio.Future
     got: set = field(default_factory=set)
     last: float = 0.0
+    # UTF-8 bytes of the messages that carried the new version, all sockets.
+    bytes: int = 0
 
 
 def build_world():
@@ -151,7 +170,7 @@ def build_world():
     from groups import services as group_services
     from groups.models import Membership, User
     from sessions import services
-    from sessions.models import Session
+    from sessions.models import Contribution, Session
     from sessions.steps import Step
 
     call_command("migrate", verbosity=0)
@@ -190,6 +209,15 @@ def build_world():
                 session=session, by=facilitator, from_step=session.step, forward=True
             )
             session.refresh_from_db()
+        # Seeded, not posted: no broadcast, and the version stays as it was.
+        Contribution.objects.bulk_create(
+            Contribution(
+                session=session,
+                author=consultants[i % len(consultants)],
+                text=f"Carte {i} : et si vous en parliez d'abord à l'équipe ?",
+            )
+            for i in range(CARDS)
+        )
         members = []
         for user in people:
             browser = Client()
@@ -294,7 +322,6 @@ class Fleet:
         self.ws_path = ws_path
         self.origin = base
         self.received = 0
-        self.bytes = 0
         self.sizes = []
         self.tasks = []
         self.connected = asyncio.Event()
@@ -331,7 +358,9 @@ class Fleet:
                 self.synced_at[(session.index, slot)] = time.perf_counter()
                 async for message in ws:
                     self.note(session, slot, message)
-            except (TimeoutError, OSError, websockets.ConnectionClosed):
+            # A refused handshake too (InvalidStatus): the server closed the socket
+            # before accepting it, as it does while Redis refuses messages.
+            except (TimeoutError, OSError, websockets.WebSocketException):
                 pass
             if self.stopping:
                 return
@@ -349,6 +378,8 @@ class Fleet:
         self.sizes.append(len(message))
         session.version = max(session.version, version)
         pending = session.pending
+        if pending and version > pending.base:
+            pending.bytes += len(message.encode())
         if pending and version > pending.base and slot not in pending.got:
             pending.got.add(slot)
             pending.last = now
@@ -363,14 +394,48 @@ class Fleet:
 
 
 @dataclass
+class Answer:
+    """What a click's POST gave back: its status, which kind of click it was
+    ("card", "step", "relay") and the size of its body in bytes."""
+
+    status: int
+    kind: str
+    bytes: int
+
+
+@dataclass
+class Kind:
+    """Totals for one kind of click: POSTs, their answers' bytes, and the
+    bytes and messages the sockets received for them."""
+
+    clicks: int = 0
+    answer_bytes: int = 0
+    socket_bytes: int = 0
+    deliveries: int = 0
+
+    @property
+    def bytes_per_phone(self) -> float:
+        return self.socket_bytes / self.deliveries if self.deliveries else float("nan")
+
+
+@dataclass
 class Results:
     latencies: list = field(default_factory=list)
     expected: int = 0
     delivered: int = 0
     errors: int = 0
     skipped: int = 0
+    posts: int = 0
     cpu: float = 0.0
     client_cpu: float = 0.0
+    kinds: dict = field(default_factory=dict)
+
+    def cpu_ms_per_click(self) -> float:
+        return self.cpu / self.posts * 1000 if self.posts else float("nan")
+
+    def answer_bytes(self) -> float:
+        clicks = sum(k.clicks for k in self.kinds.values())
+        return sum(k.answer_bytes for k in self.kinds.values()) / clicks if clicks else 0.0
 
 
 async def click(http, session, send, results: Results):
@@ -381,14 +446,20 @@ async def click(http, session, send, results: Results):
         started=time.perf_counter(), base=session.version, done=loop.create_future()
     )
     try:
-        status = await send(http, session)
-        if status >= 400:
+        answer = await send(http, session)
+        results.posts += 1
+        if answer.status >= 400:
             results.errors += 1
-            log(f"click on session {session.index}: HTTP {status}")
+            log(f"click on session {session.index}: HTTP {answer.status}")
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(pending.done), CLICK_TIMEOUT)
         results.expected += len(session.members)
         results.delivered += len(pending.got)
+        kind = results.kinds.setdefault(answer.kind, Kind())
+        kind.clicks += 1
+        kind.answer_bytes += answer.bytes
+        kind.socket_bytes += pending.bytes
+        kind.deliveries += len(pending.got)
         if len(pending.got) == len(session.members):
             results.latencies.append((pending.last - pending.started) * 1000)
     finally:
@@ -427,6 +498,41 @@ async def burst(http, world, send_step, results: Results):
     await asyncio.gather(*(click(http, s, send_step, results) for s in world))
 
 
+async def sample(http, world, sender, results: Results):
+    """The bytes of each kind of click, every board holding CARDS cards: a step
+    forward and back in every session, then one card posted on each board.
+    One click at a time per session, 20 sessions at once."""
+    limit = asyncio.Semaphore(20)
+
+    async def one(session, send):
+        async with limit:
+            await click(http, session, send, results)
+
+    for send in (sender.step, sender.step, sender.card):
+        await asyncio.gather(*(one(s, send) for s in world))
+
+
+async def page_cost(http, base, world, servers, loads: int, concurrency: int) -> float:
+    """daphne's CPU ms per session page load, with nothing else asked of it:
+    `concurrency` members loading pages one after another, `loads` in all."""
+    remaining = iter(range(loads))
+
+    async def member():
+        for n in remaining:
+            session = world[n % len(world)]
+            viewer = session.members[n % len(session.members)]
+            async with http.get(
+                f"{base}/s/{session.code}/", headers={"Cookie": f"sessionid={viewer.cookie}"}
+            ) as response:
+                await response.read()
+                if response.status != 200:
+                    log(f"page load on session {session.index}: HTTP {response.status}")
+
+    before = cpu_seconds(servers.pids)
+    await asyncio.gather(*(member() for _ in range(concurrency)))
+    return (cpu_seconds(servers.pids) - before) / loads * 1000
+
+
 async def page_loads(http, base, world, stop: asyncio.Event, timings: list):
     while not stop.is_set():
         session = random.choice(world)
@@ -444,8 +550,15 @@ async def page_loads(http, base, world, stop: asyncio.Event, timings: list):
 # -- Codev's clicks ---------------------------------------------------------
 
 
-def codev_sender(base: str):
-    async def post(http, session, path, member, data):
+@dataclass
+class Senders:
+    mixed: object
+    step: object
+    card: object
+
+
+def codev_sender(base: str) -> Senders:
+    async def post(http, session, path, member, data, kind):
         headers = {
             "Cookie": f"sessionid={member.cookie}; csrftoken={CSRF_TOKEN}",
             "X-CSRFToken": CSRF_TOKEN,
@@ -453,35 +566,36 @@ def codev_sender(base: str):
             "HX-Request": "true",
         }
         async with http.post(f"{base}/s/{session.code}/{path}", data=data, headers=headers) as r:
-            await r.read()
-            return r.status
+            return Answer(r.status, kind, len(await r.read()))
 
     async def step(http, session):
         forward = session.step == "contributions"
         data = {"from_step": session.step, "direction": "next" if forward else "previous"}
-        status = await post(http, session, "step/", session.facilitator, data)
-        if status < 400:
+        answer = await post(http, session, "step/", session.facilitator, data, "step")
+        if answer.status < 400:
             session.step = "action_plan" if forward else "contributions"
-        return status
+        return answer
+
+    async def card(http, session):
+        author = session.consultants[session.clicks % len(session.consultants)]
+        text = f"Contribution {session.clicks} : et si vous en parliez d'abord à l'équipe ?"
+        data = {"kind": "suggestion", "text": text}
+        return await post(http, session, "contributions/", author, data, "card")
 
     async def mixed(http, session):
         # contribution, forward, back: two step changes for one contribution.
         if session.clicks % 3 == 0 and session.step == "contributions":
-            author = session.consultants[session.clicks % len(session.consultants)]
-            text = f"Contribution {session.clicks} : et si vous en parliez d'abord à l'équipe ?"
-            data = {"kind": "suggestion", "text": text}
-            return await post(http, session, "contributions/", author, data)
+            return await card(http, session)
         return await step(http, session)
 
-    return mixed, step
+    return Senders(mixed=mixed, step=step, card=card)
 
 
 def floor_sender(base: str, size: int):
     async def relay(http, session):
         url = f"{base}/relay/{session.index}/{session.version + 1}/{size}/"
         async with http.post(url) as response:
-            await response.read()
-            return response.status
+            return Answer(response.status, "relay", len(await response.read()))
 
     return relay
 
@@ -513,38 +627,109 @@ def rss_mb(pids) -> float:
     return total / 1024
 
 
-async def measure(base, world, ws_path, send, send_step, servers=None, page=True):
+async def open_fleet(base, world, ws_path) -> "Fleet":
     fleet = Fleet(base, world, ws_path)
     opened = time.perf_counter()
     await fleet.open()
     log(f"  {len(fleet.tasks)} sockets open in {time.perf_counter() - opened:.1f} s")
     await asyncio.sleep(2)  # the presence broadcasts of the last joins settle
+    return fleet
+
+
+def http_client():
     connector = aiohttp.TCPConnector(limit=0)
-    jar = aiohttp.DummyCookieJar()
-    results = Results()
-    page_timings = []
-    async with aiohttp.ClientSession(connector=connector, cookie_jar=jar) as http:
-        stop = asyncio.Event()
-        pages = (
-            asyncio.create_task(page_loads(http, base, world, stop, page_timings)) if page else None
-        )
-        cpu_before = cpu_seconds(servers.pids if servers else [])
-        client_before = cpu_seconds([os.getpid()])
-        await steady(http, world, send, results, RATE, DURATION)
-        results.cpu = cpu_seconds(servers.pids if servers else []) - cpu_before
-        results.client_cpu = cpu_seconds([os.getpid()]) - client_before
-        stop.set()
-        if pages:
-            await pages
+    return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+
+
+async def timed(pids, phase, results: Results):
+    """Run `phase`, charging the servers' CPU and this client's to `results`."""
+    cpu_before = cpu_seconds(pids)
+    client_before = cpu_seconds([os.getpid()])
+    await phase
+    results.cpu = cpu_seconds(pids) - cpu_before
+    results.client_cpu = cpu_seconds([os.getpid()]) - client_before
+
+
+async def loaded(http, base, world, send, results, rate, pids, page_timings):
+    """The steady phase with a member loading a session page PAGE_RATE times a second."""
+    stop = asyncio.Event()
+    pages = asyncio.create_task(page_loads(http, base, world, stop, page_timings))
+    await timed(pids, steady(http, world, send, results, rate, DURATION), results)
+    stop.set()
+    await pages
+
+
+@dataclass
+class CodevRun:
+    sample: Results
+    clicks_only: Results
+    steady: Results
+    capacity: "Results | None"
+    burst: Results
+    page_timings: list
+    capacity_page_timings: list
+    page_cpu_ms: float
+    sizes: list
+    resync: "float | None"
+
+
+async def measure_codev(base, world, servers: Servers) -> CodevRun:
+    """Every phase against Codev, on the same 800 sockets, one after the other."""
+    fleet = await open_fleet(base, world, lambda s: f"/ws/sessions/{s.code}/")
+    sender = codev_sender(base)
+    pids = servers.pids
+    async with http_client() as http:
+        log(f"  bytes: a step forward and back, then a card, on boards of {CARDS} cards")
+        sampled = Results()
+        await sample(http, world, sender, sampled)
+        log(f"  clicks only: {RATE:g}/s for {DURATION:g} s, no page loads")
+        clicks_only = Results()
+        phase = steady(http, world, sender.mixed, clicks_only, RATE, DURATION)
+        await timed(pids, phase, clicks_only)
+        await asyncio.sleep(1)
+        log(f"  page loads alone: {PAGE_CPU_LOADS}, {servers.processes} at a time")
+        page_cpu_ms = await page_cost(http, base, world, servers, PAGE_CPU_LOADS, servers.processes)
+        await asyncio.sleep(1)
+        log(f"  steady: {RATE:g}/s for {DURATION:g} s, {PAGE_RATE} page loads/s")
+        results, page_timings = Results(), []
+        await loaded(http, base, world, sender.mixed, results, RATE, pids, page_timings)
+        capacity, capacity_timings = None, []
+        if CAPACITY_RATE:
+            await asyncio.sleep(1)
+            log(f"  capacity: {CAPACITY_RATE:g}/s asked for {DURATION:g} s, page loads too")
+            capacity = Results()
+            await loaded(
+                http, base, world, sender.mixed, capacity, CAPACITY_RATE, pids, capacity_timings
+            )
         await asyncio.sleep(1)
         burst_results = Results()
-        await burst(http, world, send_step, burst_results)
-        resync = None
-        if servers is not None:
-            resync = await restart(servers, fleet, world)
+        await burst(http, world, sender.step, burst_results)
+        resync = await restart(servers, fleet, world)
     sizes = fleet.sizes
     await fleet.close()
-    return results, burst_results, page_timings, sizes, resync
+    return CodevRun(
+        sample=sampled,
+        clicks_only=clicks_only,
+        steady=results,
+        capacity=capacity,
+        burst=burst_results,
+        page_timings=page_timings,
+        capacity_page_timings=capacity_timings,
+        page_cpu_ms=page_cpu_ms,
+        sizes=sizes,
+        resync=resync,
+    )
+
+
+async def measure_floor(base, world, servers: Servers, size: int) -> Results:
+    """The floor: the same sockets and clicks at RATE, clicks only, CPU counted."""
+    fleet = await open_fleet(base, world, lambda s: f"/ws/floor/{s.index}/")
+    relay = floor_sender(base, size)
+    results = Results()
+    async with http_client() as http:
+        await timed(servers.pids, steady(http, world, relay, results, RATE, DURATION), results)
+    await fleet.close()
+    return results
 
 
 async def restart(servers: Servers, fleet: Fleet, world):
@@ -580,6 +765,51 @@ def summarize(name, results: Results):
         f"delivered={results.delivered}/{results.expected} errors={results.errors} "
         f"skipped={results.skipped}"
     )
+    if results.posts and results.cpu:
+        log(
+            f"    server CPU {results.cpu_ms_per_click():.1f} ms per click"
+            f" ({results.cpu / DURATION:.2f} cores), this client"
+            f" {results.client_cpu / DURATION:.2f} cores, of {os.cpu_count()}"
+        )
+
+
+# The fields of the last line, in order, each with its format. The issue-5
+# fields first (docs/performance.md), then issue 11's: CPU per click in the
+# clicks-only phase for Codev and the floor, a page load's CPU, the bytes a
+# phone receives, and the capacity run.
+SUMMARY_FIELDS = (
+    ("sockets", "d"),
+    ("rate", "g"),
+    ("p50_ms", ".1f"),
+    ("p99_ms", ".1f"),
+    ("floor_p99_ms", ".1f"),
+    ("ratio", ".2f"),
+    ("burst_p99_ms", ".1f"),
+    ("lost", "d"),
+    ("http_p95_ms", ".1f"),
+    ("cpu_ms_per_click", ".2f"),
+    ("floor_cpu_ms_per_click", ".2f"),
+    ("cpu_ratio", ".2f"),
+    ("page_cpu_ms", ".2f"),
+    ("card_bytes", ".0f"),
+    ("step_bytes", ".0f"),
+    ("answer_bytes", ".0f"),
+    ("capacity_rate", "g"),
+    ("capacity_clicks_per_s", ".1f"),
+    ("capacity_p99_ms", ".1f"),
+)
+
+
+def summary_line(figures: dict) -> str:
+    """`fanout name=value …`: every field of SUMMARY_FIELDS, none left out."""
+    missing = [name for name, _ in SUMMARY_FIELDS if name not in figures]
+    if missing:
+        raise KeyError(f"summary fields missing: {', '.join(missing)}")
+    return "fanout " + " ".join(f"{name}={figures[name]:{spec}}" for name, spec in SUMMARY_FIELDS)
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
 
 
 def main():
@@ -589,7 +819,10 @@ def main():
     os.environ["DATABASE_URL"] = bench_database_url()
     layer = "redis pub/sub" if os.environ.get("REDIS_URL") else "in-memory"
     processes = PROCESSES if os.environ.get("REDIS_URL") else 1
-    log(f"fanout bench: {SESSIONS} sessions × 8, {RATE:g} clicks/s for {DURATION:g} s")
+    log(
+        f"fanout bench: {SESSIONS} sessions × 8, {RATE:g} clicks/s for {DURATION:g} s"
+        f" (capacity: {CAPACITY_RATE:g}/s)"
+    )
     log(f"  database {os.environ['DATABASE_URL']}, channel layer {layer}, daphne × {processes}")
     started = time.perf_counter()
     world = build_world()
@@ -602,40 +835,40 @@ def main():
     servers = Servers("codev.asgi:application", processes, dict(os.environ), logs / "daphne.log")
     servers.start()
     servers.wait_ready("/accounts/login/")
-    base = servers.base
-    send, send_step = codev_sender(base)
     try:
         rss_before = rss_mb(servers.pids)
-        results, burst_results, page_timings, sizes, resync = asyncio.run(
-            measure(base, world, lambda s: f"/ws/sessions/{s.code}/", send, send_step, servers)
-        )
+        run = asyncio.run(measure_codev(servers.base, world, servers))
         rss_after = rss_mb(servers.pids)
     finally:
         servers.stop()
-    summarize("codev steady", results)
-    clicks = len(results.latencies) + results.errors
-    if clicks:
+    cards, steps = run.sample.kinds.get("card", Kind()), run.sample.kinds.get("step", Kind())
+    log(
+        f"  bytes a phone receives: {cards.bytes_per_phone:.0f} per card,"
+        f" {steps.bytes_per_phone:.0f} per step change;"
+        f" the POST's answer: {ratio(cards.answer_bytes, cards.clicks):.0f} for a card,"
+        f" {ratio(steps.answer_bytes, steps.clicks):.0f} for a step change"
+    )
+    summarize("codev clicks only", run.clicks_only)
+    log(f"  page load alone: {run.page_cpu_ms:.2f} ms of daphne CPU each")
+    summarize("codev steady", run.steady)
+    log(
+        f"  session page under load: {len(run.page_timings)} loads,"
+        f" p95 {percentile(run.page_timings, 0.95):.1f} ms"
+    )
+    if run.capacity is not None:
+        summarize("codev capacity", run.capacity)
         log(
-            f"  daphne CPU per click (steady, page loads included):"
-            f" {results.cpu / clicks * 1000:.1f} ms"
+            f"    {run.capacity.posts / DURATION:.1f} clicks done per second;"
+            f" page p95 {percentile(run.capacity_page_timings, 0.95):.1f} ms"
         )
-    log(
-        f"  CPU over the steady phase: daphne {results.cpu / DURATION:.2f} cores,"
-        f" this bench client {results.client_cpu / DURATION:.2f} cores"
-        f" (of {os.cpu_count()})"
-    )
-    summarize("codev burst", burst_results)
-    size = round(statistics.fmean(sizes)) if sizes else 1000
+    summarize("codev burst", run.burst)
+    size = round(statistics.fmean(run.sizes)) if run.sizes else 1000
     log(f"  message size: mean {size} chars; daphne RSS {rss_before:.0f} → {rss_after:.0f} MB")
-    log(
-        f"  session page under load: {len(page_timings)} loads,"
-        f" p95 {percentile(page_timings, 0.95):.1f} ms"
-    )
-    if resync is None:
+    if run.resync is None:
         log("  resync after kill -9: not every socket came back within 120 s")
-        print("resync sockets=800 seconds=timeout")
+        print(f"resync sockets={SESSIONS * 8} seconds=timeout")
     else:
-        print(f"resync sockets={SESSIONS * 8} seconds={resync:.2f}")
+        print(f"resync sockets={SESSIONS * 8} seconds={run.resync:.2f}")
 
     floor_servers = Servers(
         "bench.floor_asgi:application", processes, dict(os.environ), logs / "floor.log"
@@ -652,36 +885,45 @@ def main():
         )
         for s in world
     ]
-    relay = floor_sender(floor_servers.base, size)
     try:
-        floor_results, _, _, _, _ = asyncio.run(
-            measure(
-                floor_servers.base,
-                floor_world,
-                lambda s: f"/ws/floor/{s.index}/",
-                relay,
-                relay,
-                page=False,
-            )
-        )
+        floor = asyncio.run(measure_floor(floor_servers.base, floor_world, floor_servers, size))
     finally:
         floor_servers.stop()
-    summarize("floor steady", floor_results)
+    summarize("floor steady", floor)
     log(f"  daphne logs: {logs}")
 
-    lat = results.latencies
-    p99 = percentile(lat, 0.99)
-    floor_p99 = percentile(floor_results.latencies, 0.99)
-    lost = (results.expected - results.delivered) + (
-        burst_results.expected - burst_results.delivered
+    p99 = percentile(run.steady.latencies, 0.99)
+    floor_p99 = percentile(floor.latencies, 0.99)
+    # Every update a socket never got, in every phase at RATE and the burst;
+    # the capacity phase, past saturation by design, is reported apart.
+    lost = sum(
+        r.expected - r.delivered for r in (run.sample, run.clicks_only, run.steady, run.burst)
     )
-    print(
-        f"fanout sockets={SESSIONS * 8} rate={RATE:g} p50_ms={percentile(lat, 0.5):.1f} "
-        f"p99_ms={p99:.1f} floor_p99_ms={floor_p99:.1f} ratio={p99 / floor_p99:.2f} "
-        f"burst_p99_ms={percentile(burst_results.latencies, 0.99):.1f} lost={lost} "
-        f"http_p95_ms={percentile(page_timings, 0.95):.1f}",
-        flush=True,
-    )
+    if run.capacity is not None:
+        log(f"  lost in the capacity phase: {run.capacity.expected - run.capacity.delivered}")
+    capacity = run.capacity or Results()
+    figures = {
+        "sockets": SESSIONS * 8,
+        "rate": RATE,
+        "p50_ms": percentile(run.steady.latencies, 0.5),
+        "p99_ms": p99,
+        "floor_p99_ms": floor_p99,
+        "ratio": ratio(p99, floor_p99),
+        "burst_p99_ms": percentile(run.burst.latencies, 0.99),
+        "lost": lost,
+        "http_p95_ms": percentile(run.page_timings, 0.95),
+        "cpu_ms_per_click": run.clicks_only.cpu_ms_per_click(),
+        "floor_cpu_ms_per_click": floor.cpu_ms_per_click(),
+        "cpu_ratio": ratio(run.clicks_only.cpu_ms_per_click(), floor.cpu_ms_per_click()),
+        "page_cpu_ms": run.page_cpu_ms,
+        "card_bytes": cards.bytes_per_phone,
+        "step_bytes": steps.bytes_per_phone,
+        "answer_bytes": run.sample.answer_bytes(),
+        "capacity_rate": CAPACITY_RATE,
+        "capacity_clicks_per_s": capacity.posts / DURATION,
+        "capacity_p99_ms": percentile(capacity.latencies, 0.99),
+    }
+    print(summary_line(figures), flush=True)
 
 
 if __name__ == "__main__":
