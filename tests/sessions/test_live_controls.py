@@ -282,3 +282,18 @@ def test_the_phone_bar_offers_to_write_when_my_role_writes(
     assert "data-to-composer" not in text(
         login(client_user).get(url("session_detail", planned_session))
     )
+
+
+def test_the_header_carries_whose_screen_it_is_so_a_handover_restyles_it(
+    login, facilitator, member, planned_session
+):
+    # The facilitator's larger timer hangs on the header, which every
+    # broadcast redraws per audience, not on <body>, which is drawn once.
+    go_live(planned_session, Step.EXPOSE)
+    state = load_state(planned_session.pk, live=True)
+
+    for audience in ("facilitator", "client", "consultant"):
+        header = render_regions(state, audience, regions={"header"})
+        assert f"live-header audience-{audience} " in header
+    page = text(login(member).get(url("session_detail", planned_session)))
+    assert "audience-consultant" in page and 'class="live"' in page
