@@ -208,12 +208,13 @@ def world(group, planned_session, facilitator, client_user, consultants):
     return {"past": past, "planned": planned_session}
 
 
-def test_every_page_of_a_member_is_free_of_inline_code(world, login, client_user, group):
-    client = login(client_user)
+def member_pages(world, member, group) -> list[str]:
+    """Every page a member of `group` reads, in `world` (also tests/test_unique_ids.py)."""
     past = world["past"][0]
-    note = PrivateNote.objects.get(author=client_user)
-    action = ActionItem.objects.filter(author=client_user).first()
-    pages = [
+    note = PrivateNote.objects.get(author=member)
+    # The carnet shows the member's open action: `world` gave them one.
+    assert ActionItem.objects.filter(author=member).exists()
+    return [
         reverse("home"),
         reverse("account"),
         reverse("password_change"),
@@ -230,8 +231,11 @@ def test_every_page_of_a_member_is_free_of_inline_code(world, login, client_user
         reverse("session_report", args=[past.code]),
         reverse("session_detail", args=[world["planned"].code]),
     ]
-    assert action is not None
-    for path in pages:
+
+
+def test_every_page_of_a_member_is_free_of_inline_code(world, login, client_user, group):
+    client = login(client_user)
+    for path in member_pages(world, client_user, group):
         assert_nothing_inline(client.get(path), path)
 
 

@@ -12,11 +12,11 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from sessions.models import ActionItem, Contribution, HandRaise, PrivateNote, Question, Session
+from sessions.models import Contribution, HandRaise, PrivateNote, Question, Session
 from sessions.state import load_state, render_regions
 from sessions.steps import Step
 from tests.conftest import go_live
-from tests.test_security_headers import world  # noqa: F401 (the fixture, shared)
+from tests.test_security_headers import member_pages, world  # noqa: F401 (the fixture, shared)
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
 VOID |= {"track", "wbr"}
@@ -93,26 +93,7 @@ def test_the_checker_finds_a_shared_id_and_a_label_for_nothing():
 
 def test_every_page_of_a_member_has_unique_ids(world, login, client_user, group):  # noqa: F811
     client = login(client_user)
-    past = world["past"][0]
-    note = PrivateNote.objects.get(author=client_user)
-    action = ActionItem.objects.filter(author=client_user).first()
-    assert action is not None
-    for path in [
-        reverse("home"),
-        reverse("account"),
-        reverse("password_change"),
-        reverse("account_delete"),
-        reverse("logbook"),
-        reverse("note_edit", args=[note.code]),
-        reverse("group_detail", args=[group.code]),
-        reverse("topic_list", args=[group.code]),
-        reverse("group_history", args=[group.code]),
-        reverse("group_create"),
-        reverse("session_plan", args=[group.code]),
-        reverse("session_detail", args=[past.code]),
-        reverse("session_report", args=[past.code]),
-        reverse("session_detail", args=[world["planned"].code]),
-    ]:
+    for path in member_pages(world, client_user, group):
         response = client.get(path)
         assert response.status_code == 200, path
         assert_unique_ids(response.content.decode(), path)
