@@ -16,4 +16,4 @@ RUN pybabel compile --domain django --directory locale \
 RUN useradd --system --home /app codev && chown -R codev /app
 USER codev
 EXPOSE 8000
-CMD ["sh", "-c", "python manage.py migrate --noinput && daphne -b 0.0.0.0 -p 8000 --ping-interval 5 --ping-timeout 10 codev.asgi:application"]
+CMD ["sh", "-c", "python manage.py migrate --noinput && daphne -b 0.0.0.0 -p 8000 --ping-interval 3 --ping-timeout 5 codev.asgi:application"]

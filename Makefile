@@ -11,7 +11,7 @@ export DEBUG ?= true
 # long as TCP does (minutes), shown « connecté »: daphne pings every 5 s and
 # drops a socket whose pong is 10 s late. The same in Dockerfile,
 # docker-compose.yml and bench/fanout.py (tests/test_docker_compose.py).
-DAPHNE_PING := --ping-interval 5 --ping-timeout 10
+DAPHNE_PING := --ping-interval 3 --ping-timeout 5
 
 STAMP := $(VENV)/.installed-stamp
 

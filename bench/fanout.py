@@ -71,8 +71,8 @@ PAGE_RATE = 10
 PAGE_CPU_LOADS = int(os.environ.get("BENCH_PAGE_LOADS", "200"))
 # Cards seeded on every board, as issue 11 measures the bytes a phone gets.
 CARDS = 12
-# As production runs daphne (Dockerfile): 800 sockets pinged every 5 s.
-DAPHNE_PING = ["--ping-interval", "5", "--ping-timeout", "10"]
+# As production runs daphne (Dockerfile): 800 sockets pinged every 3 s.
+DAPHNE_PING = ["--ping-interval", "3", "--ping-timeout", "5"]
 CLICK_TIMEOUT = 5.0
 VERSION = re.compile(r'data-version="(\d+)"')
 SECRET_KEY = "bench-" + "k" * 50

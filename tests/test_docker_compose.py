@@ -74,6 +74,7 @@ def production_ping() -> tuple[int, int]:
 
 def test_every_daphne_notices_a_dead_socket_within_seconds():
     interval, timeout = production_ping()
-    assert interval + timeout <= 15
+    # Ten seconds at worst with the 2 s check in between (docs/decisions.md).
+    assert interval + 2 + timeout <= 10
     for place in ("Makefile", "docker-compose.yml", "bench/fanout.py"):
         assert daphne_ping((ROOT / place).read_text()) == production_ping(), place
