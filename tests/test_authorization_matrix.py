@@ -695,21 +695,26 @@ def test_a_superuser_passes_where_the_six_are_sent_to_sign_in(client, world, row
 ORIGIN = b"http://testserver"
 
 
+async def socket_as(asgi_application, path: str, user) -> tuple[Communicator, bool]:
+    """A socket to `path` from our own page, signed in as `user` (None: anonymous)."""
+    headers = [(b"origin", ORIGIN), (b"host", b"testserver")]
+    if user is not None:
+        cookie = f"{settings.SESSION_COOKIE_NAME}={await session_cookie(user)}"
+        headers.append((b"cookie", cookie.encode()))
+    communicator = Communicator(asgi_application, path, headers=headers)
+    connected, _subprotocol = await communicator.connect()
+    return communicator, connected
+
+
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("role", ROLES)
 async def test_socket(world, asgi_application, empty_channel_layer, role):
     await database_sync_to_async(go_live)(world.session, Step.CLARIFICATION)
-    headers = [(b"origin", ORIGIN), (b"host", b"testserver")]
-    user = world.users[role]
-    if user is not None:
-        cookie = f"{settings.SESSION_COOKIE_NAME}={await session_cookie(user)}"
-        headers.append((b"cookie", cookie.encode()))
-    communicator = Communicator(
-        asgi_application, f"/ws/sessions/{world.session.code}/", headers=headers
-    )
 
-    connected, _subprotocol = await communicator.connect()
+    communicator, connected = await socket_as(
+        asgi_application, f"/ws/sessions/{world.session.code}/", world.users[role]
+    )
 
     try:
         if SOCKET.status_for(role) == REFUSED:
@@ -731,16 +736,10 @@ async def test_socket(world, asgi_application, empty_channel_layer, role):
 @pytest.mark.parametrize("role", ROLES)
 async def test_an_unrouted_socket(world, asgi_application, empty_channel_layer, role):
     assert UNROUTED_SOCKET.status_for(role) == REFUSED
-    headers = [(b"origin", ORIGIN), (b"host", b"testserver")]
-    user = world.users[role]
-    if user is not None:
-        cookie = f"{settings.SESSION_COOKIE_NAME}={await session_cookie(user)}"
-        headers.append((b"cookie", cookie.encode()))
-    communicator = Communicator(
-        asgi_application, f"/ws/groups/{world.group.code}/", headers=headers
-    )
 
-    connected, _subprotocol = await communicator.connect()
+    communicator, connected = await socket_as(
+        asgi_application, f"/ws/groups/{world.group.code}/", world.users[role]
+    )
 
     assert connected is False
     await communicator.disconnect()
@@ -765,12 +764,9 @@ async def test_a_socket_stops_hearing_once_its_member_left_the_group(
     world, asgi_application, empty_channel_layer
 ):
     await database_sync_to_async(go_live)(world.session, Step.CLARIFICATION)
-    cookie = f"{settings.SESSION_COOKIE_NAME}={await session_cookie(world.users['member'])}"
-    headers = [(b"origin", ORIGIN), (b"host", b"testserver"), (b"cookie", cookie.encode())]
-    communicator = Communicator(
-        asgi_application, f"/ws/sessions/{world.session.code}/", headers=headers
+    communicator, connected = await socket_as(
+        asgi_application, f"/ws/sessions/{world.session.code}/", world.users["member"]
     )
-    connected, _subprotocol = await communicator.connect()
     assert connected is True
     while not await communicator.receive_nothing(timeout=0.3):
         await communicator.receive_from()
