@@ -1,4 +1,5 @@
-"""One broadcast per committed change: render once per audience, one group_send."""
+"""One broadcast per committed change: what it touched, drawn once per
+audience that sees it differently, in one group_send."""
 
 import asyncio
 import logging
@@ -10,61 +11,62 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import translation
 
+from sessions.deltas import envelope
 from sessions.models import Session
 from sessions.state import SERVER_NOW_MARK, load_state, render_all_audiences, render_regions
 
 logger = logging.getLogger(__name__)
-
-# The state the last broadcast of this thread read, just after its commit: the
-# view answering the POST that caused it renders from it instead of reading
-# the same rows again (see `take_state`).
-_recent = threading.local()
 
 
 def group_name(session_id: int) -> str:
     return f"session-{session_id}"
 
 
-def session_changed(session_id: int, regions=None) -> None:
-    """Called on commit. A failure here loses nothing: the data is saved and
-    every screen gets the full state again when it reconnects.
+def _publish(session_id: int, message: dict) -> None:
+    async_to_sync(get_channel_layer().group_send)(group_name(session_id), message)
 
-    `regions` (None: all) are the live page's regions the change touched; only
-    those are read, rendered and sent.
+
+def session_changed(session_id: int, regions=None) -> None:
+    """Called on commit of a change that reshapes the page (the start, the
+    close, the roles, an action's progress at the retour): every region, for
+    every audience, as a full state. `regions=("presence",)`: who is there,
+    the same for everyone, with no version (it is whole, and bumps none).
+
+    A failure here loses nothing: the data is saved and every screen gets the
+    full state again when it reconnects.
     """
-    _recent.value = None
     try:
         state = load_state(session_id, regions, live=True)
-        message = {
-            "type": "session.state",
-            "html": render_all_audiences(state, regions),
-            # Roles can change during a session: each socket looks its own up.
-            "roles": {str(user_id): role for user_id, role in state.roles.items()},
-        }
-        _recent.value = (session_id, regions, state)
+        html = render_all_audiences(state, regions)
+        message = {"type": "session.state", "html": html}
         if regions is None:
-            for language, by_audience in message["html"].items():
-                for audience, html in by_audience.items():
-                    _remember(session_id, audience, language, state.session.version, html)
-        async_to_sync(get_channel_layer().group_send)(group_name(session_id), message)
+            version = state.session.version
+            for language, by_audience in html.items():
+                for audience, text in by_audience.items():
+                    _remember(session_id, audience, language, version, text)
+                    by_audience[audience] = envelope(version, full=True) + text
+            # Roles can change: each socket looks its own up, and one whose
+            # person is no longer a member closes.
+            message["roles"] = {str(user_id): role for user_id, role in state.roles.items()}
+        _publish(session_id, message)
     except Exception:
         logger.exception("Broadcast failed for session %s", session_id)
 
 
-def forget_state() -> None:
-    _recent.value = None
-
-
-def take_state(session_id: int):
-    """(regions, state) of this thread's last broadcast for `session_id`, once.
-
-    Callers clear it first (`forget_state`) so that nothing from an earlier
-    request served by the same thread can be taken.
-    """
-    recent, _recent.value = getattr(_recent, "value", None), None
-    if recent is None or recent[0] != session_id:
-        return None
-    return recent[1], recent[2]
+def publish_delta(delta) -> None:
+    """Called on commit of a change that sends only itself (sessions.deltas)."""
+    session_id = delta.session.pk
+    try:
+        message = {
+            "type": "session.state",
+            "html": delta.render(),
+            # The group's members as the write saw them: a socket whose person
+            # left or was removed closes at the next change, whatever it is.
+            "members": delta.claimed.members,
+        }
+        _publish(session_id, message)
+    except Exception:
+        logger.exception("Broadcast failed for session %s", session_id)
 
 
 # Every region of a session for one audience, as last rendered by this process,
@@ -93,16 +95,18 @@ def forget_rendered() -> None:
 
 
 def current_regions(session_id: int, audience: str, language: str) -> str:
-    """Every region at the session's current version for `audience`, unstamped."""
+    """The full state at the session's current version for `audience`,
+    unstamped, opening with its envelope."""
     version = Session.objects.values_list("version", flat=True).get(pk=session_id)
     cached = _rendered.get((session_id, audience, language))
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    state = load_state(session_id, live=True)
-    with translation.override(language):
-        html = render_regions(state, audience, server_now=SERVER_NOW_MARK)
-    _remember(session_id, audience, language, state.session.version, html)
-    return html
+    if cached is None or cached[0] != version:
+        state = load_state(session_id, live=True)
+        version = state.session.version
+        with translation.override(language):
+            html = render_regions(state, audience, server_now=SERVER_NOW_MARK)
+        _remember(session_id, audience, language, version, html)
+        cached = (version, html)
+    return envelope(cached[0], full=True) + cached[1]
 
 
 def for_socket(html: dict, language: str, audience: str) -> str:

@@ -37,8 +37,10 @@ def _join(session: Session, user, channel_name: str, language: str) -> bool:
 
 
 @database_sync_to_async
-def _full_state(session: Session, user, language: str) -> str:
-    return broadcast.current_regions(session.pk, role_of(session, user), language)
+def _full_state(session: Session, user, language: str) -> tuple[str, str]:
+    """My audience, and the full state drawn for it."""
+    audience = role_of(session, user)
+    return audience, broadcast.current_regions(session.pk, audience, language)
 
 
 @database_sync_to_async
@@ -59,6 +61,7 @@ TOO_MANY_SOCKETS = 4029
 class SessionConsumer(AsyncWebsocketConsumer):
     session = None
     watch = None
+    audience = None
 
     async def __call__(self, scope, receive, send):
         if not layer_watch.accepting(get_channel_layer()):
@@ -95,7 +98,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if self.watch is not None:
             self.watch.sockets.add(self)
         # Full state on every (re)connect: nothing depends on missed messages.
-        html = await _full_state(session, user, self.language)
+        self.audience, html = await _full_state(session, user, self.language)
         await self.send(text_data=stamp(html))
         presence.keeper().add(self.channel_name)
         await broadcast.announce_presence(self.session.pk)
@@ -124,11 +127,22 @@ class SessionConsumer(AsyncWebsocketConsumer):
         await self.close(code=POLICY_VIOLATION)
 
     async def session_state(self, event):
-        audience = event["roles"].get(str(self.scope["user"].pk))
+        user_id = self.scope["user"].pk
+        if "roles" in event:
+            # A full state: roles may have changed, mine with them.
+            audience = event["roles"].get(str(user_id))
+        elif "members" in event:
+            # A delta: drawn per audience, and mine has not changed since the
+            # last full state (only those change roles).
+            audience = self.audience if user_id in event["members"] else None
+        else:
+            # Presence: the same for everyone.
+            audience = self.audience
         if audience is None:
             # Every member of the group has a role: this person left or was
             # removed since the socket opened, and must hear nothing more.
             await self.close()
             return
+        self.audience = audience
         html = broadcast.for_socket(event["html"], self.language, audience)
         await self.send(text_data=stamp(html))

@@ -99,7 +99,20 @@ class SessionPlanForm(forms.ModelForm):
         return cleaned
 
 
-class ExposeForm(forms.Form):
+class ComposerForm(forms.Form):
+    """A form of the live page's composer. The page holds every step's pane
+    (sessions/spec.py), so each form's fields get ids of their own
+    (id_<form>_<field>): a question's text and a contribution's are two."""
+
+    form_name = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"id_{self.form_name}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ExposeForm(ComposerForm):
+    form_name = "expose"
     title = forms.CharField(label=_("Titre de la situation"), max_length=140)
     summary = forms.CharField(
         label=_("La situation en quelques lignes"),
@@ -109,7 +122,9 @@ class ExposeForm(forms.Form):
     )
 
 
-class QuestionForm(forms.Form):
+class QuestionForm(ComposerForm):
+    form_name = "question"
+
     kind = forms.ChoiceField(
         label=_("Type"),
         choices=Question.Kind.choices,
@@ -121,7 +136,9 @@ class QuestionForm(forms.Form):
     )
 
 
-class DemandForm(forms.Form):
+class DemandForm(ComposerForm):
+    form_name = "demand"
+
     text = forms.CharField(
         label=_("Aidez-moi à …"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -131,7 +148,9 @@ class DemandCheckForm(forms.Form):
     verdict = forms.ChoiceField(choices=DemandCheck.Verdict.choices)
 
 
-class ContributionForm(forms.Form):
+class ContributionForm(ComposerForm):
+    form_name = "contribution"
+
     kind = forms.ChoiceField(
         label=_("Type"),
         choices=Contribution.Kind.choices,
@@ -147,7 +166,9 @@ class TagForm(forms.Form):
     tag = forms.ChoiceField(choices=[("", "—"), *ContributionTag.Tag.choices], required=False)
 
 
-class ActionForm(forms.Form):
+class ActionForm(ComposerForm):
+    form_name = "action"
+
     text = forms.CharField(label=_("Action"), max_length=300)
     due_date = forms.DateField(
         label=_("Pour le"),
@@ -168,13 +189,17 @@ class ActionForm(forms.Form):
         return due_date
 
 
-class LearningForm(forms.Form):
+class LearningForm(ComposerForm):
+    form_name = "learning"
+
     text = forms.CharField(
         label=_("Ce que j'ai appris"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
-class FeedbackForm(forms.Form):
+class FeedbackForm(ComposerForm):
+    form_name = "feedback"
+
     rating = forms.TypedChoiceField(
         label=_("Votre avis sur la séance"),
         coerce=int,

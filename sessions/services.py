@@ -5,12 +5,16 @@ bump the session's version and broadcast once the transaction has committed.
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Avg, Count, F
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from groups.models import Topic, User
-from sessions import broadcast, steps
+from sessions import broadcast, forms, guard, steps
+from sessions.access import session_for_member
+from sessions.deltas import Delta, board_state
 from sessions.models import (
     MAX_EXTRA_MINUTES,
     ActionItem,
@@ -27,7 +31,8 @@ from sessions.models import (
     Question,
     Session,
 )
-from sessions.roles import CLIENT, CONSULTANT, FACILITATOR, role_of
+from sessions.roles import AUDIENCES, CLIENT, CONSULTANT, FACILITATOR, role_of
+from sessions.state import person_token
 from sessions.steps import Step
 
 
@@ -35,15 +40,49 @@ class StepConflict(Exception):
     """The session is no longer at the step the facilitator's click left."""
 
 
-def _changed(session_id: int, regions=None) -> None:
-    """Bump the version; on commit, broadcast the regions touched (None: all)."""
+def _changed(session_id: int) -> None:
+    """Bump the version; on commit, broadcast every region: for a change that
+    reshapes the page (the start, the close, the roles, a retour's progress)."""
     Session.objects.filter(pk=session_id).update(version=F("version") + 1)
-    transaction.on_commit(lambda: broadcast.session_changed(session_id, regions))
+    transaction.on_commit(lambda: broadcast.session_changed(session_id))
 
 
-# What a change touches on the live page, beyond the flash and the composer.
-BOARD = ("board",)
-QUEUE = ("queue",)
+def _send(delta: Delta) -> None:
+    """On commit, broadcast the change alone (sessions.deltas)."""
+    transaction.on_commit(lambda: broadcast.publish_delta(delta))
+
+
+def _current(session, by) -> Session:
+    """The session (given, or by its code) as `by` may see it; 404 for anyone else."""
+    if isinstance(session, Session):
+        return session
+    current = session_for_member(by, session)
+    if current is None:
+        raise Http404
+    return current
+
+
+def _claim(session, by, *, roles=AUDIENCES, steps=None, checks=(), **conditions) -> guard.Claimed:
+    """The guarded write (sessions.guard); when it finds no row, the reason.
+
+    The reason is found by the checks the write stands for, in order, on a
+    fresh read: not a member (404), the role (403), the step (a French
+    message), then `checks` (each raises its own). If all pass, the session
+    changed in between: StepConflict, and the page shows where it is now.
+    """
+    claimed = guard.claim(session, by, roles=roles, steps=steps, **conditions)
+    if claimed is not None:
+        return claimed
+    current = session_for_member(by, session.code if isinstance(session, Session) else session)
+    if current is None:
+        raise Http404
+    if set(roles) != set(AUDIENCES):
+        _require(current, by, *roles)
+    if steps is not None:
+        _require_step(current, *steps)
+    for check in checks:
+        check(current)
+    raise StepConflict
 
 
 def _require(session: Session, user, *allowed_roles: str) -> str:
@@ -94,6 +133,7 @@ def session_set_roles(*, session, by, facilitator, client, consultants, topic=No
 
 
 def session_start(*, session, by, include_retour: bool) -> None:
+    session = _current(session, by)
     _require(session, by, FACILITATOR)
     if session.status != Session.Status.PLANNED:
         raise StepConflict
@@ -116,27 +156,47 @@ def session_start(*, session, by, include_retour: bool) -> None:
 
 
 def session_move(*, session, by, from_step: str, forward: bool) -> str:
-    """Move one step; the POST says which step it leaves, so a double click moves once."""
-    _require(session, by, FACILITATOR)
-    if session.status != Session.Status.LIVE or from_step != session.step:
-        raise StepConflict
+    """Move one step; the POST says which step it leaves, so a double click moves once.
+
+    One guarded UPDATE, and the header alone goes out: every step's panes are
+    already on the phones.
+    """
     neighbour = steps.following if forward else steps.preceding
-    target = neighbour(from_step, include_retour=session.include_retour)
-    if target is None:
-        message = (
-            _("C'est la dernière étape : il reste à clore la séance.")
-            if forward
-            else _("C'est la première étape.")
+    target = neighbour(from_step, include_retour=True) if from_step in steps.ORDER else None
+    claimed = None
+    if target is not None:
+        claimed = guard.claim(
+            session,
+            by,
+            roles=(FACILITATOR,),
+            steps=(from_step,),
+            # Back to the retour only in a session that has one.
+            where=[(f"{guard.column('include_retour')} = %s", [True])]
+            if target == Step.RETOUR
+            else (),
+            values={"step": target, "step_started_at": timezone.now(), "extra_minutes": 0},
         )
-        raise ValidationError(message, code="no_step")
-    with transaction.atomic():
-        moved = Session.objects.filter(
-            pk=session.pk, status=Session.Status.LIVE, step=from_step
-        ).update(step=target, step_started_at=timezone.now(), extra_minutes=0)
-        if not moved:
+    if claimed is None:
+        current = _current(session, by)
+        _require(current, by, FACILITATOR)
+        if current.status != Session.Status.LIVE or from_step != current.step:
             raise StepConflict
-        _changed(session.pk)
+        if neighbour(from_step, include_retour=current.include_retour) is None:
+            message = (
+                _("C'est la dernière étape : il reste à clore la séance.")
+                if forward
+                else _("C'est la première étape.")
+            )
+            raise ValidationError(message, code="no_step")
+        raise StepConflict
+    _send(Delta(claimed).add("header"))
     return target
+
+
+TIME_CAPPED = _lazy(
+    "Cette étape a déjà reçu %(hours)s h de plus, le maximum : le minuteur "
+    "continue en dépassement, passez à l'étape suivante quand vous voulez."
+)
 
 
 def session_add_time(*, session, by, minutes: int = 5) -> None:
@@ -146,25 +206,27 @@ def session_add_time(*, session, by, minutes: int = 5) -> None:
     pass it (the second finds the row already updated), and the smallint the
     total lives in can never overflow.
     """
-    _require(session, by, FACILITATOR)
-    _require_step(session, *steps.ORDER)
-    with transaction.atomic():
-        added = Session.objects.filter(
-            pk=session.pk, extra_minutes__lte=MAX_EXTRA_MINUTES - minutes
-        ).update(extra_minutes=F("extra_minutes") + minutes)
-        if not added:
-            raise ValidationError(
-                _(
-                    "Cette étape a déjà reçu %(hours)s h de plus, le maximum : le minuteur "
-                    "continue en dépassement, passez à l'étape suivante quand vous voulez."
-                )
-                % {"hours": MAX_EXTRA_MINUTES // 60},
-                code="time_capped",
-            )
-        _changed(session.pk)
+    extra = guard.column("extra_minutes")
+
+    def capped(current):
+        if current.extra_minutes > MAX_EXTRA_MINUTES - minutes:
+            message = TIME_CAPPED % {"hours": MAX_EXTRA_MINUTES // 60}
+            raise ValidationError(message, code="time_capped")
+
+    claimed = _claim(
+        session,
+        by,
+        roles=(FACILITATOR,),
+        steps=steps.ORDER,
+        where=[(f"{extra} <= %s", [MAX_EXTRA_MINUTES - minutes])],
+        values={"extra_minutes": guard.Raw(f"{extra} + %s", (minutes,))},
+        checks=[capped],
+    )
+    _send(Delta(claimed).add("header"))
 
 
 def session_close(*, session, by) -> None:
+    session = _current(session, by)
     _require(session, by, FACILITATOR)
     _require_step(session, Step.LEARNINGS)
     with transaction.atomic():
@@ -178,132 +240,246 @@ def session_close(*, session, by) -> None:
 
 
 def expose_save(*, session, by, title: str, summary: str) -> None:
-    _require(session, by, CLIENT, FACILITATOR)
-    _require_step(session, Step.EXPOSE)
-    with transaction.atomic():
-        Session.objects.filter(pk=session.pk).update(expose_title=title, expose_summary=summary)
-        _changed(session.pk)
+    claimed = _claim(
+        session,
+        by,
+        roles=(CLIENT, FACILITATOR),
+        steps=(Step.EXPOSE,),
+        values={"expose_title": title, "expose_summary": summary},
+    )
+    # The form being typed in stays as it is (its pane's key holds); the
+    # board shows what was saved, the same for everyone.
+    _send(Delta(claimed).replace("board-pane", step=Step.EXPOSE, shared=True))
 
 
 def question_post(*, session, by, kind: str, text: str) -> Question:
-    _require(session, by, CONSULTANT)
-    _require_step(session, Step.CLARIFICATION)
     with transaction.atomic():
-        question = Question.objects.create(session=session, author=by, kind=kind, text=text)
-        _changed(session.pk, BOARD)
+        claimed = _claim(session, by, roles=(CONSULTANT,), steps=(Step.CLARIFICATION,))
+        question = Question.objects.create(
+            session_id=claimed.session.pk, author=by, kind=kind, text=text
+        )
+    _send(
+        Delta(claimed).append("questions", "question", step=Step.CLARIFICATION, question=question)
+    )
     return question
 
 
 def question_mark(*, session, by, question: Question, answered=None, hidden=None) -> None:
     """The client marks a question answered; the facilitator hides one."""
-    if answered is not None:
-        _require(session, by, CLIENT)
-        question.answered = answered
-    if hidden is not None:
-        _require(session, by, FACILITATOR)
-        question.hidden = hidden
-    _require_step(session, Step.CLARIFICATION)
+    roles = (CLIENT,) if answered is not None else (FACILITATOR,)
     with transaction.atomic():
+        claimed = _claim(session, by, roles=roles, steps=(Step.CLARIFICATION,))
+        if answered is not None:
+            question.answered = answered
+        if hidden is not None:
+            question.hidden = hidden
         question.save(update_fields=["answered", "hidden"])
-        _changed(session.pk)
+    _send(Delta(claimed).replace("question", step=Step.CLARIFICATION, question=question))
+
+
+def _demand_changed(claimed, *, composer: bool) -> None:
+    """The demand's board, the same for all; and each role's demand pane."""
+    checks = list(
+        DemandCheck.objects.filter(session_id=claimed.session.pk).select_related("author")
+    )
+    delta = Delta(claimed).replace(
+        "board-pane",
+        step=Step.DEMAND,
+        shared=True,
+        state=board_state(claimed.session, checks=checks),
+    )
+    if composer:
+        demand = forms.DemandForm(initial={"text": claimed.session.demand_text})
+        delta.replace("composer-pane", step=Step.DEMAND, forms={"demand": demand})
+    _send(delta)
+
+
+def _demand_open(current):
+    if current.demand_validated_at:
+        raise ValidationError(_("La demande a déjà été validée."), code="validated")
+
+
+def _has_demand(current):
+    if not current.demand_text:
+        raise ValidationError(_("Le client n'a pas encore formulé sa demande."), code="no_demand")
 
 
 def demand_save(*, session, by, text: str) -> None:
-    _require(session, by, CLIENT)
-    _require_step(session, Step.DEMAND)
-    if session.demand_validated_at:
-        raise ValidationError(_("La demande a déjà été validée."), code="validated")
+    validated_at = guard.column("demand_validated_at")
     with transaction.atomic():
-        Session.objects.filter(pk=session.pk).update(demand_text=text)
+        claimed = _claim(
+            session,
+            by,
+            roles=(CLIENT,),
+            steps=(Step.DEMAND,),
+            where=[(f"{validated_at} IS NULL", [])],
+            values={"demand_text": text},
+            checks=[_demand_open],
+        )
         # A new wording asks the consultants again.
-        DemandCheck.objects.filter(session=session).delete()
-        _changed(session.pk)
+        DemandCheck.objects.filter(session_id=claimed.session.pk).delete()
+        _demand_changed(claimed, composer=True)
 
 
 def demand_check(*, session, by, verdict: str) -> None:
-    _require(session, by, CONSULTANT)
-    _require_step(session, Step.DEMAND)
-    if not session.demand_text:
-        raise ValidationError(_("Le client n'a pas encore formulé sa demande."), code="no_demand")
     with transaction.atomic():
-        DemandCheck.objects.update_or_create(
-            session=session, author=by, defaults={"verdict": verdict}
+        claimed = _claim(
+            session,
+            by,
+            roles=(CONSULTANT,),
+            steps=(Step.DEMAND,),
+            where=[(f"{guard.column('demand_text')} <> %s", [""])],
+            checks=[_has_demand],
         )
-        _changed(session.pk)
+        DemandCheck.objects.update_or_create(
+            session_id=claimed.session.pk, author=by, defaults={"verdict": verdict}
+        )
+        _demand_changed(claimed, composer=False)
 
 
 def demand_validate(*, session, by) -> None:
-    _require(session, by, FACILITATOR)
-    _require_step(session, Step.DEMAND)
-    if not session.demand_text:
-        raise ValidationError(_("Le client n'a pas encore formulé sa demande."), code="no_demand")
     with transaction.atomic():
-        Session.objects.filter(pk=session.pk).update(demand_validated_at=timezone.now())
-        _changed(session.pk)
+        claimed = _claim(
+            session,
+            by,
+            roles=(FACILITATOR,),
+            steps=(Step.DEMAND,),
+            where=[(f"{guard.column('demand_text')} <> %s", [""])],
+            values={"demand_validated_at": timezone.now()},
+            checks=[_has_demand],
+        )
+        _demand_changed(claimed, composer=True)
 
 
 def contribution_post(*, session, by, kind: str, text: str) -> Contribution:
-    _require(session, by, CONSULTANT)
-    _require_step(session, Step.CONTRIBUTIONS)
     with transaction.atomic():
-        contribution = Contribution.objects.create(session=session, author=by, kind=kind, text=text)
-        _changed(session.pk, BOARD)
-    return contribution
+        claimed = _claim(session, by, roles=(CONSULTANT,), steps=(Step.CONTRIBUTIONS,))
+        card = Contribution.objects.create(
+            session_id=claimed.session.pk, author=by, kind=kind, text=text
+        )
+    card.tag = ""
+    others = (FACILITATOR, CONSULTANT)
+    delta = Delta(claimed)
+    delta.append("cards", "card", step=Step.CONTRIBUTIONS, audiences=others, shared=True, card=card)
+    delta.append("cards", "card", step=Step.CONTRIBUTIONS, audiences=(CLIENT,), card=card)
+    # Its place in the client's action plan, hidden until they keep it.
+    delta.append("retained", "retained", step=Step.ACTION_PLAN, audiences=(CLIENT,), card=card)
+    _send(delta)
+    return card
+
+
+def _card_for_client(claimed, card, tag) -> Delta:
+    """The card as its client sees it, on the board and in the action plan."""
+    card.tag = tag
+    actioned = {card.pk} if card.actions.exists() else set()
+    delta = Delta(claimed)
+    delta.replace("card", step=Step.CONTRIBUTIONS, audiences=(CLIENT,), card=card)
+    delta.replace(
+        "retained", step=Step.ACTION_PLAN, audiences=(CLIENT,), card=card, actioned_ids=actioned
+    )
+    return delta
 
 
 def contribution_tag(*, session, by, contribution: Contribution, tag: str) -> None:
     """The client sorts a card; "" takes their tag off.
 
     The tag is the person's, not the role's: a client named later starts
-    untagged, and this one keeps theirs (ContributionTag).
+    untagged, and this one keeps theirs (ContributionTag). No one else's
+    screen shows it: they get the version, and nothing else.
     """
-    _require(session, by, CLIENT)
-    _require_step(session, Step.CONTRIBUTIONS, Step.ACTION_PLAN)
     with transaction.atomic():
+        claimed = _claim(session, by, roles=(CLIENT,), steps=(Step.CONTRIBUTIONS, Step.ACTION_PLAN))
         if tag:
             ContributionTag.objects.update_or_create(
                 contribution=contribution, user=by, defaults={"tag": tag}
             )
         else:
             ContributionTag.objects.filter(contribution=contribution, user=by).delete()
-        _changed(session.pk)
+        delta = _card_for_client(claimed, contribution, tag)
+    _send(delta)
+
+
+def next_meeting_day(session_id: int):
+    """The day of the group's next session after this one, not yet closed: by
+    default, an action is due by then."""
+    session = Session.objects.only("group_id", "scheduled_at").get(pk=session_id)
+    following = (
+        Session.objects.filter(group_id=session.group_id, scheduled_at__gt=session.scheduled_at)
+        .exclude(status=Session.Status.CLOSED)
+        .order_by("scheduled_at")
+        .values_list("scheduled_at", flat=True)
+        .first()
+    )
+    return timezone.localtime(following).date() if following else None
 
 
 def action_add(*, session, by, text: str, due_date=None, contribution=None) -> ActionItem:
-    _require(session, by, CLIENT)
-    _require_step(session, Step.ACTION_PLAN)
     already = _("Cette contribution est déjà une action du plan.")
-    if contribution is not None and contribution.actions.exists():
-        raise ValidationError(already, code="already_an_action")
     try:
         with transaction.atomic():
+            claimed = _claim(session, by, roles=(CLIENT,), steps=(Step.ACTION_PLAN,))
+            if contribution is not None and contribution.actions.exists():
+                raise ValidationError(already, code="already_an_action")
+            if contribution is not None and due_date is None:
+                due_date = next_meeting_day(claimed.session.pk)
             action = ActionItem.objects.create(
-                session=session, author=by, text=text, due_date=due_date, contribution=contribution
+                session_id=claimed.session.pk,
+                author=by,
+                text=text,
+                due_date=due_date,
+                contribution=contribution,
             )
-            _changed(session.pk)
+            if contribution is not None:
+                tag = ContributionTag.objects.filter(contribution=contribution, user=by)
+                tag = tag.values_list("tag", flat=True).first() or ""
+                delta = _card_for_client(claimed, contribution, tag)
+            else:
+                delta = Delta(claimed)
     except IntegrityError:
         # Two taps at once: the other one made it (action_once_per_contribution).
         raise ValidationError(already, code="already_an_action") from None
+    delta.append("actions", "action", step=Step.ACTION_PLAN, shared=True, action=action)
+    _send(delta)
     return action
 
 
 def learning_post(*, session, by, text: str) -> Learning:
-    _require(session, by, FACILITATOR, CLIENT, CONSULTANT)
-    _require_step(session, Step.LEARNINGS)
     with transaction.atomic():
-        learning = Learning.objects.create(session=session, author=by, text=text)
-        _changed(session.pk, BOARD)
+        claimed = _claim(session, by, steps=(Step.LEARNINGS,))
+        learning = Learning.objects.create(session_id=claimed.session.pk, author=by, text=text)
+    _send(
+        Delta(claimed).append(
+            "learnings", "learning", step=Step.LEARNINGS, shared=True, learning=learning
+        )
+    )
     return learning
 
 
 def feedback_post(*, session, by, rating: int, comment: str) -> None:
-    _require(session, by, FACILITATOR, CLIENT, CONSULTANT)
-    _require_step(session, Step.LEARNINGS)
     with transaction.atomic():
+        claimed = _claim(session, by, steps=(Step.LEARNINGS,))
         Feedback.objects.update_or_create(
-            session=session, author=by, defaults={"rating": rating, "comment": comment}
+            session_id=claimed.session.pk,
+            author=by,
+            defaults={"rating": rating, "comment": comment},
         )
-        _changed(session.pk)
+        given = Feedback.objects.filter(session_id=claimed.session.pk).aggregate(
+            count=Count("pk"), average=Avg("rating")
+        )
+    state = board_state(
+        claimed.session, feedback_count=given["count"], feedback_average=given["average"]
+    )
+    delta = Delta(claimed)
+    # The average is the facilitator's alone.
+    delta.replace("feedback-summary", step=Step.LEARNINGS, audiences=(FACILITATOR,), state=state)
+    delta.replace(
+        "feedback-summary",
+        step=Step.LEARNINGS,
+        audiences=(CLIENT, CONSULTANT),
+        shared=True,
+        state=state,
+    )
+    _send(delta)
 
 
 def note_post(*, session, by, text: str) -> PrivateNote:
@@ -315,29 +491,57 @@ def note_post(*, session, by, text: str) -> PrivateNote:
 
 
 def hand_toggle(*, session, by) -> None:
-    _require_step(session, *steps.ORDER)
     with transaction.atomic():
-        deleted, _rows = HandRaise.objects.filter(session=session, author=by).delete()
-        if not deleted:
-            HandRaise.objects.get_or_create(session=session, author=by)
-        _changed(session.pk, QUEUE)
+        claimed = _claim(session, by, steps=steps.ORDER)
+        session_id = claimed.session.pk
+        deleted = list(
+            HandRaise.objects.filter(session_id=session_id, author=by).values_list(
+                "code", flat=True
+            )
+        )
+        delta = Delta(claimed)
+        if deleted:
+            HandRaise.objects.filter(session_id=session_id, author=by).delete()
+            for code in deleted:
+                delta.add("hand-gone", shared=True, code=code)
+        else:
+            hand, _created = HandRaise.objects.get_or_create(session_id=session_id, author=by)
+            hand.person = person_token(session_id, by.pk)
+            delta.append("hands", "hand", audiences=(FACILITATOR,), hand=hand)
+            delta.append("hands", "hand", audiences=(CLIENT, CONSULTANT), shared=True, hand=hand)
+    _send(delta)
+
+
+def _queue_changed(claimed) -> Delta:
+    """The whole queue, for a change that touches more than one hand."""
+    session_id = claimed.session.pk
+    hands = list(HandRaise.objects.filter(session_id=session_id).select_related("author"))
+    for hand in hands:
+        hand.person = person_token(session_id, hand.author_id)
+    state = board_state(claimed.session, hands=hands)
+    return Delta(claimed).replace("queue", state=state)
 
 
 def floor_give(*, session, by, hand: HandRaise) -> None:
-    _require(session, by, FACILITATOR)
     with transaction.atomic():
-        HandRaise.objects.filter(session=session).update(speaking=False)
+        claimed = _claim(session, by, roles=(FACILITATOR,), status=None)
+        HandRaise.objects.filter(session_id=claimed.session.pk).update(speaking=False)
         HandRaise.objects.filter(pk=hand.pk).update(speaking=True)
-        _changed(session.pk, QUEUE)
+        delta = _queue_changed(claimed)
+    _send(delta)
 
 
 def hand_clear(*, session, by, hand: HandRaise | None = None) -> None:
     """The facilitator clears one hand, or the whole queue."""
-    _require(session, by, FACILITATOR)
     with transaction.atomic():
-        hands = HandRaise.objects.filter(session=session)
+        claimed = _claim(session, by, roles=(FACILITATOR,), status=None)
+        hands = HandRaise.objects.filter(session_id=claimed.session.pk)
         (hands.filter(pk=hand.pk) if hand else hands).delete()
-        _changed(session.pk, QUEUE)
+        if hand:
+            delta = Delta(claimed).add("hand-gone", shared=True, code=hand.code)
+        else:
+            delta = _queue_changed(claimed)
+    _send(delta)
 
 
 class TooManySockets(Exception):

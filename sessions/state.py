@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 
 from groups.models import Membership, Topic
-from sessions import forms, steps
+from sessions import forms, spec, steps
 from sessions.models import ActionItem, Participation, Session
 from sessions.roles import AUDIENCES, CLIENT, FACILITATOR, role_map
 
@@ -22,7 +22,7 @@ from sessions.roles import AUDIENCES, CLIENT, FACILITATOR, role_map
 # band. A change names the regions it touches (services._changed); None is all.
 # The flash is not one of them: it is the poster's alone, added to the answer
 # to their POST (`render_regions(..., answer=True)`), so no broadcast wipes it.
-REGIONS = ("header", "controls", "composer", "board", "queue", "presence", "setup")
+REGIONS = ("header", "composer", "board", "queue", "presence", "setup")
 # Regions whose HTML is the same for every audience: rendered once.
 SHARED_REGIONS = frozenset({"presence"})
 
@@ -94,26 +94,13 @@ class LiveState:
         return sum(1 for check in self.checks if check.verdict == "understood")
 
 
-# What the live page's board shows at each step (templates/sessions/live.html):
-# a live read (`load_state(..., live=True)`) fetches only that.
-BOARD_CONTENT = {
-    steps.Step.RETOUR: {"previous_actions"},
-    steps.Step.CLARIFICATION: {"questions"},
-    steps.Step.DEMAND: {"checks"},
-    steps.Step.CONTRIBUTIONS: {"contributions"},
-    steps.Step.ACTION_PLAN: {"contributions", "actions"},
-    steps.Step.LEARNINGS: {"learnings", "feedback"},
-}
-ALL_CONTENT = set().union(*BOARD_CONTENT.values())
-
-
 def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
     """A fixed number of queries, however much the session holds.
 
     `regions` (None: all) limits the reading to what those regions show: a
     presence change reads neither the board nor the queue. `live` reads, for
-    the board, only what the live page shows at the session's step; without
-    it (summary, report) everything is read.
+    the board, what the live page's panes show (sessions.spec, every step of
+    the session); without it (summary, report) everything is read.
     """
     session = (
         Session.objects.select_related("group")
@@ -132,10 +119,7 @@ def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
         state.languages.add(language)
     content = set()
     if regions is None or "board" in regions:
-        if not live:
-            content = ALL_CONTENT
-        elif session.is_live:
-            content = BOARD_CONTENT.get(session.step, set())
+        content = spec.board_content(session) if live else spec.ALL_CONTENT
     if "feedback" in content:
         feedback = session.feedbacks.aggregate(count=Count("pk"), average=Avg("rating"))
         state.feedback_count = feedback["count"]
@@ -158,7 +142,7 @@ def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
         state.learnings = list(session.learnings.select_related("author"))
     if "checks" in content:
         state.checks = list(session.demandchecks.select_related("author"))
-    if "previous_actions" in content and session.step == steps.Step.RETOUR:
+    if "previous_actions" in content and live:
         state.previous_actions = previous_actions(session)
     if regions is None or "queue" in regions:
         state.hands = list(session.handraises.select_related("author"))
@@ -290,7 +274,9 @@ def render_all_audiences(state: LiveState, regions=None) -> dict[str, dict[str, 
 def default_forms(state: LiveState, audience: str) -> dict:
     session = state.session
     action_initial = {}
-    if audience == "client" and session.step == steps.Step.ACTION_PLAN:
+    panes = spec.panes(session, audience)
+    shown = {name for pane in panes for name in pane.forms}
+    if "action" in shown:
         # By default an action is due by the next planned session.
         following = (
             Session.objects.filter(group_id=session.group_id, scheduled_at__gt=session.scheduled_at)
@@ -311,11 +297,7 @@ def default_forms(state: LiveState, audience: str) -> dict:
         "learning": forms.LearningForm,
         "feedback": forms.FeedbackForm,
     }
-    # Only the forms on screen: the composer's, and the client's « En faire une
-    # action » on the board. Every broadcast renders three audiences.
-    shown = set(steps.composer_forms(session, audience))
-    if audience == "client":
-        shown.add("action")
+    # Only the forms on screen: those of my role's panes (sessions.spec).
     if roles_form_shown(session, audience):
         makers["roles"] = lambda: roles_form(state)
         shown.add("roles")
@@ -349,9 +331,20 @@ def roles_form(state: LiveState) -> forms.RolesForm:
 
 def context_for(state: LiveState, audience: str, *, bound=None) -> dict:
     session = state.session
-    return {
+    return base_context(session, audience) | {
         "forms": default_forms(state, audience) | (bound or {}),
         "state": state,
+        "panes": spec.panes(session, audience),
+        "actioned_ids": state.actioned_contribution_ids,
+        "kept": [c for c in state.contributions if c.tag == "keep"],
+        "site_url": settings.SITE_URL,
+    }
+
+
+def base_context(session: Session, audience: str) -> dict:
+    """What the header and any part of the live page draw from the session row
+    alone: a step change renders the header from this, with no query."""
+    return {
         "session": session,
         "group": session.group,
         "audience": audience,
@@ -362,9 +355,8 @@ def context_for(state: LiveState, audience: str, *, bound=None) -> dict:
         and steps.following(session.step, include_retour=session.include_retour),
         "previous_step": session.step
         and steps.preceding(session.step, include_retour=session.include_retour),
-        "kept": [c for c in state.contributions if c.tag == "keep"],
-        "site_url": settings.SITE_URL,
-        "composer_forms": steps.composer_forms(session, audience),
+        "pinned": spec.pins_demand(session),
+        "composer_forms": spec.composer_forms(session, audience),
         "budgets": [
             (steps.Step(step).label, session.step_budgets.get(step, 0)) for step in steps.ORDER
         ],

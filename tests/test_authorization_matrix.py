@@ -299,6 +299,8 @@ ROWS = [
     Row("session_detail", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=session_code,
         state=CLOSED, variant="closed"),
     Row("session_qr", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=session_code),
+    # The full state a page that missed a message asks for (static/js/live.js).
+    Row("session_state", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=session_code),
     # Before the start any member names the roles; then the facilitator alone.
     # The others' form is one drawn before the start: 409, the session moved on.
     Row("session_roles", POST, (LOGIN, 404, 302, 302, 302, 302), kwargs=session_code,

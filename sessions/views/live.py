@@ -1,8 +1,9 @@
 """The session page and every action taken in it.
 
 Each POST goes through `_handle`: validate the form, call one service, answer
-with the regions for the poster's audience (htmx) or a redirect (no JS). Other
-screens get the same regions from the broadcast the service registered.
+204 (htmx) or a redirect (no JS). Every screen, the poster's too, gets what
+changed from the broadcast the service registered; a refusal answers the
+poster alone, with the reason and what they typed.
 """
 
 import segno
@@ -14,12 +15,14 @@ from django.forms import CharField
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from sessions import broadcast, forms, services, steps
+from sessions import broadcast, forms, services, spec
 from sessions.access import get_session_for, joined_in_time, not_there, was_there
-from sessions.models import Question
+from sessions.deltas import envelope
+from sessions.models import Contribution, HandRaise, Question
 from sessions.roles import FACILITATOR, role_of
 from sessions.services import StepConflict
 from sessions.state import (
@@ -29,6 +32,7 @@ from sessions.state import (
     previous_session,
     render_regions,
     roles_form_shown,
+    stamp,
 )
 
 
@@ -76,28 +80,31 @@ def session_detail(request, code):
     return render(request, "sessions/live.html", _page_context(request, session, role))
 
 
-def _respond(request, session, role, *, bound=None, flash=None, status=200, changed=None, **extra):
+def _respond(request, session, role, *, bound=None, flash=None, status=200, **extra):
+    """The answer to a refused post (or the roles' form): what the poster must see.
+
+    htmx: a 409 is the full state and the reason (static/js/live.js applies it
+    as it would a full state from the socket); a 400 is the reason and the
+    form, bound, with what was typed. Without JS, the page again.
+    """
     if request.htmx:
-        # The poster's own screen is answered at once, whatever the socket does;
-        # `force_composer` clears the form they just sent (see static/js/live.js).
-        # After a change, the answer is drawn from the state its broadcast has
-        # just read (`changed`): the regions it touched, the flash and the form.
-        if changed is None:
-            regions, state = None, load_state(session.pk, live=True)
+        state = load_state(session.pk, live=True)
+        if status == 409:
+            html = envelope(state.session.version, full=True) + render_regions(
+                state, role, request, flash=flash, answer=True
+            )
         else:
-            regions, state = changed
-            regions = None if regions is None else {*regions, "composer"}
-        html = render_regions(
-            state,
-            role,
-            request,
-            bound=bound or {},
-            flash=flash,
-            force_composer=True,
-            regions=regions,
-            answer=True,
-            **extra,
-        )
+            html = render_regions(
+                state,
+                role,
+                request,
+                bound=bound or {},
+                flash=flash,
+                force_composer=True,
+                regions=("composer", "setup") if extra.get("force_setup") else ("composer",),
+                answer=True,
+                **extra,
+            )
         return HttpResponse(html, status=status)
     if status == 200:
         return redirect("session_detail", code=session.code)
@@ -105,6 +112,14 @@ def _respond(request, session, role, *, bound=None, flash=None, status=200, chan
         messages.error(request, flash["message"])
     context = _page_context(request, session, role, bound=bound, flash=flash)
     return render(request, "sessions/live.html", context, status=status)
+
+
+def _done(request, code):
+    """A post taken. htmx: nothing to answer (204); the poster's screen changes
+    with everyone's, from the broadcast. Without JS, back to the page."""
+    if request.htmx:
+        return HttpResponse(status=204)
+    return redirect("session_detail", code=code)
 
 
 def _typed_text(form) -> str:
@@ -117,30 +132,38 @@ def _typed_text(form) -> str:
     return "\n\n".join(text for text in typed if text.strip())
 
 
-def _handle(request, code, name, form_class, action):
-    """Validate `form_class`, run `action(session, data)`, answer per DESIGN.md's flow."""
+def _refused(request, code, name, form, flash=None, status=400):
+    """Why a post was not taken, read afresh: strangers get 404 from here."""
     session, role = get_session_for(request, code)
+    if flash is None and form is not None and name not in spec.composer_forms(session, role):
+        # The page shows no such form now (the step moved on, or the post was
+        # forged): its errors would show nowhere, so the flash says why and
+        # hands the text back.
+        flash = {"message": forms.first_error(form), "text": _typed_text(form)}
+    bound = {name: form} if form is not None else None
+    return _respond(request, session, role, bound=bound, flash=flash, status=status)
+
+
+def _handle(request, code, name, form_class, action):
+    """Validate `form_class`, run `action(code, data)`, answer per DESIGN.md's flow.
+
+    The action's service checks access, role and step in its one guarded
+    write (sessions.guard): the session is read only to explain a refusal.
+    """
     form = form_class(request.POST) if form_class else None
     if form is not None and not form.is_valid():
-        flash = None
-        if name not in steps.composer_forms(session, role):
-            # The page shows no such form now (the step moved on, or the post
-            # was forged): its errors would show nowhere, so the flash says why
-            # and hands the text back.
-            flash = {"message": forms.first_error(form), "text": _typed_text(form)}
-        return _respond(request, session, role, bound={name: form}, flash=flash, status=400)
-    broadcast.forget_state()
+        return _refused(request, code, name, form)
     try:
-        action(session, form.cleaned_data if form is not None else {})
+        action(code, form.cleaned_data if form is not None else {})
     except StepConflict:
-        session.refresh_from_db()
         flash = {"message": _("La séance a déjà changé d'étape : voici où elle en est.")}
-        return _respond(request, session, role, flash=flash, status=409)
+        return _refused(request, code, name, None, flash=flash, status=409)
     except ValidationError as error:
         text = _typed_text(form) if form is not None else ""
-        flash = {"message": error.messages[0], "text": text}
-        return _respond(request, session, role, bound={name: form}, flash=flash, status=400)
-    return _respond(request, session, role, changed=broadcast.take_state(session.pk))
+        return _refused(
+            request, code, name, form, flash={"message": error.messages[0], "text": text}
+        )
+    return _done(request, code)
 
 
 def _action(name, form_class, service, **fixed):
@@ -216,7 +239,6 @@ def session_roles(request, code):
         return _respond(request, session, role, flash=flash, status=409)
     try:
         if form.is_valid():
-            broadcast.forget_state()
             services.session_set_roles(session=session, by=request.user, **form.cleaned_data)
     except ValidationError as error:
         form.add_error(None, error)
@@ -231,16 +253,9 @@ def session_roles(request, code):
         )
     if request.htmx:
         # A handover may have made the poster a consultant: answer for the
-        # role they hold now, from the state the broadcast has just read.
+        # role they hold now. The form says it was saved, and stays open.
         role = role_of(session, request.user)
-        return _respond(
-            request,
-            session,
-            role,
-            changed=broadcast.take_state(session.pk),
-            force_setup=True,
-            roles_saved=True,
-        )
+        return _respond(request, session, role, force_setup=True, roles_saved=True)
     messages.success(request, _("Rôles enregistrés."))
     return redirect("session_detail", code=session.code)
 
@@ -250,20 +265,24 @@ def session_roles(request, code):
 def action_add(request, code):
     def run(session, data):
         card = data.pop("contribution")
-        contribution = get_object_or_404(session.contributions, code=card) if card else None
+        contribution = (
+            get_object_or_404(Contribution.objects.filter(session__code=code), code=card)
+            if card
+            else None
+        )
         services.action_add(session=session, by=request.user, contribution=contribution, **data)
 
     return _handle(request, code, "action", forms.ActionForm, run)
 
 
-def _object_action(name, model_attr, form_class, service, field):
+def _object_action(name, model, form_class, service, field):
     """A POST view about one object of the session, found by its code."""
 
     @login_required
     @require_POST
     def view(request, code, item):
         def run(session, data):
-            target = get_object_or_404(getattr(session, model_attr), code=item)
+            target = get_object_or_404(model.objects.filter(session__code=code), code=item)
             service(session=session, by=request.user, **{field: target}, **data)
 
         return _handle(request, code, name, form_class, run)
@@ -273,29 +292,34 @@ def _object_action(name, model_attr, form_class, service, field):
 
 
 contribution_tag = _object_action(
-    "tag", "contributions", forms.TagForm, services.contribution_tag, "contribution"
+    "tag", Contribution, forms.TagForm, services.contribution_tag, "contribution"
 )
-floor_give = _object_action("floor", "handraises", None, services.floor_give, "hand")
-hand_clear = _object_action("hand_clear", "handraises", None, services.hand_clear, "hand")
+floor_give = _object_action("floor", HandRaise, None, services.floor_give, "hand")
+hand_clear = _object_action("hand_clear", HandRaise, None, services.hand_clear, "hand")
 
 
 @login_required
 @require_POST
 def question_mark(request, code, item):
-    session, _role = get_session_for(request, code)
-    question = get_object_or_404(Question.objects.filter(session=session), code=item)
     flag = request.POST.get("flag")
     value = request.POST.get("value") == "on"
     kwargs = {"answered": value} if flag == "answered" else {"hidden": value}
-    return _handle(
-        request,
-        code,
-        "question_mark",
-        None,
-        lambda s, _d: services.question_mark(
-            session=s, by=request.user, question=question, **kwargs
-        ),
-    )
+
+    def run(session, _data):
+        question = get_object_or_404(Question.objects.filter(session__code=code), code=item)
+        services.question_mark(session=session, by=request.user, question=question, **kwargs)
+
+    return _handle(request, code, "question_mark", None, run)
+
+
+@login_required
+@require_GET
+def session_state(request, code):
+    """The full state of the live page, for my role, in my language: a page
+    that missed a message asks for it (static/js/live.js), as on a reconnect."""
+    session, role = get_session_for(request, code)
+    html = broadcast.current_regions(session.pk, role, get_language())
+    return HttpResponse(stamp(html))
 
 
 @login_required

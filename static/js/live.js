@@ -1,47 +1,207 @@
-// The live session page: drop stale swaps, keep what a person is typing,
-// count the step down, show when the socket is reconnecting.
+// The live session page: apply the socket's messages in order and heal a
+// gap with the full state, show the step's panes, keep what a person is
+// typing, count the step down, show when the socket is reconnecting.
 (function () {
   "use strict";
 
-  // Every region carries the session version it was rendered at. A swap older
-  // than what is on screen is dropped; a form region whose key (status, step,
-  // role) is unchanged keeps the text being typed, unless the answer to the
-  // person's own POST asks for it to be replaced (data-force).
+  // Messages. Each one opens with its envelope (sessions/deltas.py): the
+  // version it applies to and the one it produces, or "full" and the version
+  // of a full state. #live[data-version] is the version the page shows. A
+  // delta that does not follow on from it is never guessed at: the page asks
+  // for the full state (data-state-url) and, meanwhile, keeps what arrives, to
+  // apply what follows on from the full state. A message with no envelope
+  // (presence) is whole and always applies.
+  var SYNC = /^<template data-sync( data-full)?(?: data-from="(\d+)")? data-to="(\d+)"><\/template>/;
+  var healing = false;
+  var waiting = [];
+  function liveRoot() { return document.getElementById("live"); }
+  function shownVersion() { return Number(liveRoot().dataset.version || 0); }
+  // Each top-level element swaps out of band. One whose target is in a pane
+  // not shown (kept in its <template>, out of the document) is put there
+  // by hand: a card's place in the action plan is kept while at step 4.
+  function apply(html) {
+    var holder = document.createElement("template");
+    holder.innerHTML = html;
+    var rest = [];
+    Array.prototype.forEach.call(holder.content.children, function (elt) {
+      var oob = elt.getAttribute("hx-swap-oob") || "true";
+      var colon = oob.indexOf(":");
+      var style = colon > 0 ? oob.slice(0, colon) : oob;
+      var selector = colon > 0 ? oob.slice(colon + 1) : "#" + CSS.escape(elt.id);
+      if (!elt.id && colon < 0) return;
+      if (document.querySelector(selector)) {
+        rest.push(elt.outerHTML);
+        return;
+      }
+      var target = inHiddenPane(selector);
+      if (!target) return;
+      elt.removeAttribute("hx-swap-oob");
+      if (style === "beforeend") target.append.apply(target, Array.prototype.slice.call(elt.childNodes));
+      else if (style === "delete") target.remove();
+      else target.replaceWith(elt);
+    });
+    if (rest.length) htmx.swap(document.body, rest.join(""), { swapStyle: "none" });
+  }
+  function inHiddenPane(selector) {
+    var found = null;
+    document.querySelectorAll("#live [data-pane] > template").forEach(function (kept) {
+      found = found || kept.content.querySelector(selector);
+    });
+    return found;
+  }
+  function receive(message) {
+    var sync = SYNC.exec(message);
+    if (!sync) {
+      apply(message);
+      return;
+    }
+    var next = { full: Boolean(sync[1]), from: Number(sync[2]), to: Number(sync[3]) };
+    next.html = message.slice(sync[0].length);
+    if (next.full) {
+      if (next.to >= shownVersion()) {
+        apply(next.html);
+        liveRoot().dataset.version = String(next.to);
+      }
+      catchUp();
+      return;
+    }
+    waiting.push(next);
+    if (!healing) catchUp();
+  }
+  // Apply what follows on from the page's version, drop what it already
+  // shows; a gap left means a message was lost: the full state heals it.
+  function catchUp() {
+    waiting.sort(function (a, b) { return a.from - b.from; });
+    var kept = [];
+    waiting.forEach(function (delta) {
+      var shown = shownVersion();
+      if (delta.to <= shown) return;
+      if (delta.from === shown) {
+        apply(delta.html);
+        liveRoot().dataset.version = String(delta.to);
+      } else {
+        kept.push(delta);
+      }
+    });
+    waiting = kept.filter(function (delta) { return delta.to > shownVersion(); });
+    if (waiting.length) heal();
+  }
+  function heal() {
+    if (healing) return;
+    healing = true;
+    fetch(liveRoot().dataset.stateUrl, {
+      credentials: "same-origin", headers: { "HX-Request": "true" },
+    }).then(function (response) {
+      if (!response.ok) throw new Error(String(response.status));
+      return response.text();
+    }).then(function (text) {
+      healing = false;
+      receive(text);
+      afterMessage();
+    }).catch(function () {
+      // No answer: a new socket brings the full state as its first message.
+      healing = false;
+      waiting = [];
+      if (currentWrapper) currentWrapper.reconnect();
+    });
+  }
+  document.addEventListener("htmx:wsBeforeMessage", function (event) {
+    // Applied here, in order, rather than by the extension as it comes.
+    event.preventDefault();
+    receive(event.detail.message);
+    afterMessage();
+  });
+  function afterMessage() {
+    setOffline(false);
+    showMyHand();
+  }
+
+  // The panes: every step's composer and board are on the page, and the one
+  // of the header's step shows. A step that moves away from a form being
+  // typed in offers its text back to copy (it also stays in its pane, and
+  // stored, for when that step comes back: see the drafts below).
+  function syncPanes() {
+    var header = document.getElementById("live-header");
+    if (!header) return;
+    var step = header.dataset.step || "";
+    var lost = [];
+    document.querySelectorAll("#live [data-pane]").forEach(function (pane) {
+      var shown = pane.dataset.pane === step;
+      var kept = pane.querySelector(":scope > template");
+      if (shown && kept) {
+        // Into the document: htmx wires its forms, drafts come back.
+        pane.replaceChildren(kept.content);
+        htmx.process(pane);
+        restoreDrafts(pane);
+      } else if (!shown && !kept && pane.firstChild) {
+        if (pane.closest("#live-composer")) {
+          typedFields(pane).forEach(function (field) {
+            if (!sending.has(field.form)) lost.push(field.value);
+          });
+        }
+        var keeper = document.createElement("template");
+        keeper.hidden = true;
+        keeper.content.append.apply(keeper.content, Array.prototype.slice.call(pane.childNodes));
+        pane.append(keeper);
+      }
+      pane.hidden = !shown;
+    });
+    offerDraft(lost);
+    var current = document.getElementById("composer-" + step);
+    var hasForm = Boolean(current && current.querySelector("form"));
+    document.querySelectorAll("[data-to-composer]").forEach(function (link) {
+      link.hidden = !hasForm;
+    });
+  }
+  document.addEventListener("htmx:load", syncPanes);
+  document.addEventListener("DOMContentLoaded", syncPanes);
+
+  // A region, or a pane, older than what is on screen is dropped; one whose
+  // key (what its forms are drawn from) is unchanged keeps what is being
+  // typed, unless the answer to the person's own post asks for it to be
+  // replaced (data-force).
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target;
     var incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
-    if (!incoming || !target.dataset || target.dataset.version === undefined) return;
-    var newVersion = Number(incoming.dataset.version || 0);
-    var shownVersion = Number(target.dataset.version || 0);
-    if (newVersion < shownVersion) {
-      event.detail.shouldSwap = false;
-      return;
+    if (!incoming || !target.dataset || incoming.id !== target.id) return;
+    if (target.dataset.version !== undefined) {
+      var newVersion = Number(incoming.dataset.version || 0);
+      if (newVersion < Number(target.dataset.version || 0)) {
+        event.detail.shouldSwap = false;
+        return;
+      }
     }
+    var force = incoming.hasAttribute("data-force");
     var sameKey = incoming.dataset.key && incoming.dataset.key === target.dataset.key;
-    if (sameKey && !incoming.hasAttribute("data-force")) {
-      target.dataset.version = String(newVersion);
+    if (sameKey && !force && target.id !== "live-composer") {
+      if (incoming.dataset.version) target.dataset.version = incoming.dataset.version;
       event.detail.shouldSwap = false;
       return;
     }
     // A panel the person opened (« Clore la séance… ») stays open when a
-    // broadcast redraws its region: every feedback given redraws the controls.
+    // broadcast redraws its region.
     target.querySelectorAll("details[open][id]").forEach(function (opened) {
       var twin = incoming.querySelector("details#" + CSS.escape(opened.id));
       if (twin) twin.open = true;
     });
-    // The step moved (or the session closed) under a person's fingers: the
-    // composer goes, and what they were typing is offered back to copy. It
-    // also stays stored, for when that step comes back (see the drafts below).
-    // Their own answer (data-force) replaces a form just sent, or hands the
-    // text back itself.
-    // A form on its way to the server is not a lost draft: the broadcast of
-    // its own change often comes before its answer, which then says whether
-    // it was taken (or hands the text back with the refusal).
-    if (target.id === "live-composer" && !incoming.hasAttribute("data-force")) {
-      offerDraft(typedFields(target).filter(function (field) {
-        return !sending.has(field.form);
-      }).map(function (field) { return field.value; }));
+    if (force || !target.closest("#live-composer")) return;
+    // The whole composer redrawn (a full state): each pane drawn from what it
+    // was stays on screen as it is, with what is being typed.
+    if (target.id === "live-composer") {
+      incoming.querySelectorAll("[data-pane]").forEach(function (pane) {
+        var twin = document.getElementById(pane.id);
+        if (twin && twin.dataset.key === pane.dataset.key) {
+          twin.hidden = pane.hidden;
+          twin.dataset.version = pane.dataset.version;
+          pane.replaceWith(twin);
+        }
+      });
     }
+    // What goes was being typed in: offered back to copy. A form on its way
+    // to the server is not a lost draft: its answer says whether it was taken.
+    offerDraft(typedFields(target).filter(function (field) {
+      return !sending.has(field.form);
+    }).map(function (field) { return field.value; }));
   });
   var sending = new Set();
   document.addEventListener("htmx:beforeRequest", function (event) {
@@ -150,16 +310,52 @@
     if (box) box.hidden = true;
   });
 
+  // The answer to a post of this page. Taken (204): the broadcast brings the
+  // change to this screen as to every other; here the form is emptied (or,
+  // for a text that is kept, such as the demand, takes what was sent as its
+  // own), its drafts go, and an earlier refusal's message with them. 409: the
+  // session moved on; the answer is the full state and the reason.
   // A form replaced by a broadcast before its own POST answered is detached:
   // htmx would look for the answer's regions inside the detached form, and its
   // events no longer bubble to the document. So each form listens on itself and
   // swaps the answer's regions against the whole document instead.
+  function taken(form) {
+    forgetDrafts(form);
+    var flash = document.getElementById("live-flash");
+    if (flash) flash.replaceChildren();
+    if (form.tagName !== "FORM") return;
+    var keep = form.dataset.afterSend === "keep";
+    form.querySelectorAll("input, textarea, select").forEach(function (field) {
+      if (field.type === "hidden" || field.type === "submit") return;
+      if (field.tagName === "SELECT") {
+        Array.prototype.forEach.call(field.options, function (option) {
+          option.defaultSelected = keep ? option.selected : option.defaultSelected;
+          if (!keep) option.selected = option.defaultSelected;
+        });
+      } else if (field.type === "checkbox" || field.type === "radio") {
+        if (keep) field.defaultChecked = field.checked;
+        else field.checked = field.defaultChecked;
+      } else if (keep) {
+        field.defaultValue = field.value;
+      } else {
+        field.value = "";
+        field.defaultValue = "";
+      }
+    });
+  }
   function swapIntoDocument(event) {
     var elt = event.currentTarget;
-    // Accepted: its drafts go before the answer's empty form is swapped in,
-    // or they would fill it again.
     var status = event.detail.xhr.status;
-    if (status >= 200 && status < 300) forgetDrafts(elt);
+    if (status >= 200 && status < 300) {
+      // Its drafts go before anything is swapped in, or they would fill it again.
+      taken(elt);
+    }
+    if (status === 409) {
+      event.detail.shouldSwap = false;
+      receive(event.detail.serverResponse);
+      afterMessage();
+      return;
+    }
     if (!elt.isConnected && event.detail.shouldSwap) {
       event.detail.shouldSwap = false;
       htmx.swap(document.body, event.detail.serverResponse, { swapStyle: "none" });
@@ -196,7 +392,6 @@
   }
   document.addEventListener("htmx:load", showMyHand);
   document.addEventListener("htmx:afterOnLoad", showMyHand);
-  document.addEventListener("htmx:wsAfterMessage", showMyHand);
   document.addEventListener("DOMContentLoaded", showMyHand);
 
   // « Écrire » in the phone's bar: to the composer's first field, ready to type.
@@ -281,7 +476,6 @@
     current = event.detail.event.target;
     currentWrapper = event.detail.socketWrapper;
   });
-  document.addEventListener("htmx:wsAfterMessage", function () { setOffline(false); });
   document.addEventListener("htmx:wsError", function () { setOffline(true); });
   document.addEventListener("htmx:wsClose", function (event) {
     var closed = event.detail.event;

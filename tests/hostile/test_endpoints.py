@@ -123,6 +123,7 @@ ENDPOINTS = [
     ),
     Endpoint("session_detail", ("session",), method="get"),
     Endpoint("session_qr", ("session",), method="get"),
+    Endpoint("session_state", ("session",), method="get"),
     Endpoint(
         "session_roles",
         ("session",),

@@ -26,12 +26,10 @@ from hypothesis import strategies as st
 from groups.forms import GroupCreateForm, GroupForm, InvitationForm, JoinForm, TopicForm
 from groups.models import Group, Invitation, Topic, User
 from sessions import forms as session_forms
-from sessions import steps
 from sessions.models import ActionItem, Contribution, Feedback, Learning, PrivateNote, Question
 from sessions.models import Session as LiveSession
 from sessions.roles import AUDIENCES
-from sessions.state import load_state, render_regions
-from tests.hostile.conftest import STAGES, examples, one_example, set_stage, snapshot
+from tests.hostile.conftest import examples, one_example, set_stage, snapshot
 from tests.hostile.payloads import (
     FUTURE,
     HOSTILE_TEXT,
@@ -414,7 +412,7 @@ def test_typed_text_is_kept_exactly_or_refused_in_french(
         assert response.status_code < 500, where
         assert not server_errors(), where
         if valid:
-            assert response.status_code in (200, 302), where
+            assert response.status_code in (200, 204, 302), where
             expected = oracle.cleaned_data[spec.field]
             assert spec.stored(world) == expected, where
             if spec.creates is not None:
@@ -440,31 +438,6 @@ def test_typed_text_is_kept_exactly_or_refused_in_french(
             assert_french_refusal(page, [typed], where)
             assert given_back(page, spec.field, typed), f"{where}: the text is not given back"
             assert snapshot() == before, f"{where}: refused but wrote"
-
-
-@pytest.mark.parametrize("stage", STAGES)
-@pytest.mark.parametrize("audience", AUDIENCES)
-def test_composer_forms_names_what_the_composer_shows(world, stage, audience):
-    """steps.composer_forms mirrors the composer partial of live.html."""
-    actions = {
-        "expose": "expose_save",
-        "question": "question_post",
-        "demand": "demand_save",
-        "contribution": "contribution_post",
-        "action": "action_add",
-        "learning": "learning_post",
-        "feedback": "feedback_post",
-    }
-    session = world["session"]
-    set_stage(session, stage)
-    regions = render_regions(load_state(session.pk), audience)
-    composer = regions.split('id="live-composer"', 1)[1].split("</section>", 1)[0]
-    shown = {
-        name
-        for name, url in actions.items()
-        if f'action="{reverse(url, args=[session.code])}"' in composer
-    }
-    assert shown == set(steps.composer_forms(session, audience))
 
 
 def test_the_flash_template_hands_back_what_it_is_given():

@@ -45,13 +45,13 @@ def test_a_contribution_is_kept_when_the_layer_is_down(
             {"kind": "suggestion", "text": "Un point d'étape chaque lundi."},
             headers={"HX-Request": "true"},
         )
-    assert response.status_code == 200
+    assert response.status_code == 204
     assert callbacks, "the broadcast is registered on commit"
     assert Contribution.objects.filter(
         session=planned_session, author=member, text="Un point d'étape chaque lundi."
     ).exists()
-    # The poster's own screen has it, from the answer itself.
-    assert "Un point d&#x27;étape chaque lundi." in response.content.decode()
+    # Every screen, the poster's too, gets it from the full state when its
+    # socket is back (sessions/layer_watch.py closes them meanwhile).
     failures = [r for r in caplog.records if r.name == "sessions.broadcast"]
     assert [r.getMessage() for r in failures] == [
         f"Broadcast failed for session {planned_session.pk}"

@@ -159,9 +159,10 @@ async def test_member_receives_the_full_state_on_connect(request, planned_sessio
 
     assert connected is True
     first = await communicator.receive_from()
+    # A full state, at the session's version (static/js/live.js).
+    assert first.startswith('<template data-sync data-full data-to="0"></template>')
     for region in [
         "live-header",
-        "live-controls",
         "live-composer",
         "live-board",
         "live-queue",
@@ -204,8 +205,11 @@ async def test_member_hears_the_new_step_after_the_facilitators_post(
 
     assert status == 302
     pushed = await receive_until(communicator, '<span class="step-number">3</span> Demande')
-    assert 'id="live-board"' in pushed
-    assert 'data-version="' in pushed
+    # The header alone, from version 0 to 1: every step's panes are on the page.
+    assert pushed.startswith('<template data-sync data-from="0" data-to="1"></template>')
+    assert 'id="live-header"' in pushed and 'data-step="demand"' in pushed
+    for region in ("live-board", "live-composer", "live-queue", "live-presence", "live-setup"):
+        assert f'id="{region}"' not in pushed
     await communicator.disconnect()
 
 
@@ -256,7 +260,8 @@ async def test_consultant_socket_gets_no_tag_buttons_and_client_socket_does(
     assert "je retiens" in client_push
     for socket in [consultant_socket, facilitator_socket]:
         push = await receive_until(socket, "Moi")
-        assert "Essayez le tête-à-tête" in push
+        # The new card alone: the one already there is not sent again.
+        assert "Essayez le tête-à-tête" not in push
         assert 'name="tag"' not in push
         assert "je retiens" not in push
     for socket in [consultant_socket, client_socket, facilitator_socket]:
@@ -278,7 +283,10 @@ async def test_a_tag_reaches_the_client_alone(planned_session, member, client_us
     )
 
     assert "tag-keep" in await receive_until(client_socket, "Essayez")
-    assert "tag-keep" not in await receive_until(consultant_socket, "Essayez")
+    # The consultant gets the version, and nothing else: not even the card.
+    assert await consultant_socket.receive_from() == (
+        '<template data-sync data-from="0" data-to="1"></template>'
+    )
     await consultant_socket.disconnect()
     await client_socket.disconnect()
 
@@ -444,9 +452,9 @@ async def test_the_server_time_is_put_in_when_sending(planned_session, facilitat
     await communicator.disconnect()
 
 
-async def test_a_card_sends_the_board_alone(planned_session, member):
-    # A contribution touches the board only: the other regions are neither
-    # rendered nor sent, and keep what the phone shows (forms being typed in).
+async def test_a_card_sends_the_card_alone(planned_session, member):
+    # A contribution is appended to the board's list: no region is rendered
+    # nor sent, and the phone keeps what it shows (forms being typed in).
     await go_live(planned_session, Step.CONTRIBUTIONS)
     communicator, _ = await open_socket(planned_session, member)
     await drain(communicator)
@@ -454,8 +462,8 @@ async def test_a_card_sends_the_board_alone(planned_session, member):
     await post_as(member, "contribution_post", planned_session, {"kind": "mirror", "text": "Vu"})
     pushed = await receive_until(communicator, "Vu")
 
-    assert 'id="live-board"' in pushed
-    for region in ("live-header", "live-composer", "live-controls", "live-presence"):
+    assert '<div hx-swap-oob="beforeend:#cards">\n<li id="card-' in pushed
+    for region in ("live-header", "live-composer", "live-board", "live-presence"):
         assert f'id="{region}"' not in pushed
     await communicator.disconnect()
 

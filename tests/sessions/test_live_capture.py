@@ -29,6 +29,7 @@ from sessions.roles import CLIENT, CONSULTANT, FACILITATOR
 from sessions.state import load_state, render_all_audiences, render_regions
 from sessions.steps import Step
 from tests.conftest import go_live, tag_card, tag_of
+from tests.shown import shown
 
 HTMX = {"HX-Request": "true"}
 SCRIPT = "<script>alert(1)</script>"
@@ -45,7 +46,8 @@ def url(name, session, *args):
 
 
 def render_for(session, audience):
-    return html.unescape(render_regions(load_state(session.pk), audience))
+    """What `audience` sees of the live page now (tests.shown)."""
+    return html.unescape(shown(render_regions(load_state(session.pk), audience)))
 
 
 def version_of(session):
@@ -702,7 +704,7 @@ def test_action_has_no_default_due_date_without_a_next_session(login, client_use
     response = login(client_user).get(url("session_detail", planned_session))
 
     assert "due_date" not in response.context["forms"]["action"].initial
-    assert '<input type="date" name="due_date" id="id_due_date">' in response.content.decode()
+    assert '<input type="date" name="due_date" id="id_action_due_date">' in response.content.decode()
 
 
 def test_turning_a_kept_card_into_an_action_links_it(

@@ -14,12 +14,18 @@ from sessions.roles import AUDIENCES, role_of
 from sessions.state import load_state, render_regions
 from sessions.steps import Step
 from tests.conftest import go_live, tag_card
+from tests.shown import shown
 
 HTMX = {"HX-Request": "true"}
 
 
 def text(response):
     return html.unescape(response.content.decode())
+
+
+def seen(response):
+    """What the page shows at its step (tests.shown)."""
+    return html.unescape(shown(response.content.decode()))
 
 
 def url(name, session):
@@ -52,7 +58,7 @@ def turn_into_action(client, session, card, **headers):
 
 
 def test_explore_cards_can_be_turned_into_actions_too(login, client_user, planned_session, cards):
-    page = text(login(client_user).get(url("session_detail", planned_session)))
+    page = seen(login(client_user).get(url("session_detail", planned_session)))
 
     assert "Carte keep" in page and "Carte explore" in page
     assert "Carte not_now" not in page
@@ -61,9 +67,9 @@ def test_explore_cards_can_be_turned_into_actions_too(login, client_user, planne
 
 def test_a_card_already_an_action_no_longer_offers_it(login, client_user, planned_session, cards):
     client = login(client_user)
-    assert turn_into_action(client, planned_session, cards["keep"], **HTMX).status_code == 200
+    assert turn_into_action(client, planned_session, cards["keep"], **HTMX).status_code == 204
 
-    page = text(client.get(url("session_detail", planned_session)))
+    page = seen(client.get(url("session_detail", planned_session)))
 
     assert page.count("En faire une action") == 1
     assert "déjà une action" in page
@@ -263,7 +269,7 @@ def test_the_hand_button_says_my_hand_is_up(login, member, consultants, planned_
     # The page knows who it is; the queue (one render per audience) tags each
     # hand with the same token, so live.js can tell mine on every broadcast.
     me = re.search(r'id="live"[^>]* data-me="([0-9a-f]+)"', page)[1]
-    assert f'<li data-person="{me}"' in page
+    assert re.search(rf'<li id="hand-\w+" data-person="{me}"', page)
     assert me != str(member.pk) and len(me) == 16
     assert 'data-hand aria-pressed="true"' in page
     assert "Baisser la main" in page
@@ -277,9 +283,9 @@ def test_the_phone_bar_offers_to_write_when_my_role_writes(
 ):
     go_live(planned_session, Step.CONTRIBUTIONS)
 
-    assert "data-to-composer" in text(login(member).get(url("session_detail", planned_session)))
+    assert "data-to-composer" in seen(login(member).get(url("session_detail", planned_session)))
     # At step 4 the client listens: only the hand.
-    assert "data-to-composer" not in text(
+    assert "data-to-composer" not in seen(
         login(client_user).get(url("session_detail", planned_session))
     )
 

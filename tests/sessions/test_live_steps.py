@@ -74,14 +74,16 @@ def test_facilitator_starts_straight_at_the_expose_without_retour(
     assert planned_session.include_retour is False
 
 
-def test_start_with_htmx_answers_the_facilitators_regions(login, facilitator, planned_session):
+def test_start_with_htmx_answers_nothing_the_broadcast_does_not_bring(
+    login, facilitator, planned_session
+):
+    # The facilitator's screen changes with everyone's, from the broadcast.
     response = start(login(facilitator), planned_session, include_retour=False, headers=HTMX)
 
-    assert response.status_code == 200
-    content = text(response)
-    assert 'id="live-header"' in content
-    assert "Exposé" in content
-    assert "Étape suivante" in content
+    assert response.status_code == 204
+    assert response.content == b""
+    planned_session.refresh_from_db()
+    assert planned_session.step == Step.EXPOSE
 
 
 def test_starting_a_live_session_again_answers_409(login, facilitator, planned_session):
@@ -179,17 +181,15 @@ def test_facilitator_walks_the_six_steps_after_the_retour_in_order(
     ]
 
 
-def test_htmx_move_answers_the_new_step_and_version(login, facilitator, planned_session):
+def test_htmx_move_answers_204_and_bumps_the_version(login, facilitator, planned_session):
     go_live(planned_session, Step.CLARIFICATION)
 
     response = move(login(facilitator), planned_session, Step.CLARIFICATION, headers=HTMX)
 
-    assert response.status_code == 200
+    assert response.status_code == 204
+    assert response.content == b""
     planned_session.refresh_from_db()
-    content = text(response)
-    assert '<span class="step-number">3</span> Demande' in content
-    assert f'data-version="{planned_session.version}"' in content
-    assert 'name="from_step" value="demand"' in content
+    assert (planned_session.step, planned_session.version) == (Step.DEMAND, 1)
 
 
 @pytest.mark.parametrize("who", ["client_user", "member"])
@@ -214,12 +214,14 @@ def test_double_click_moves_once_and_the_second_post_answers_409(
     first = move(client, planned_session, Step.CLARIFICATION, headers=HTMX)
     second = move(client, planned_session, Step.CLARIFICATION, headers=HTMX)
 
-    assert first.status_code == 200
+    assert first.status_code == 204
     assert second.status_code == 409
     planned_session.refresh_from_db()
     assert planned_session.step == Step.DEMAND
     assert planned_session.version == 1
-    # The 409 shows where the session is now, with a French explanation.
+    # The 409 is the full state, where the session is now, with a French
+    # explanation (static/js/live.js applies it as a full state).
+    assert text(second).startswith('<template data-sync data-full data-to="1"></template>')
     assert CHANGED_STEP in text(second)
     assert '<span class="step-number">3</span> Demande' in text(second)
 
@@ -321,12 +323,14 @@ def test_five_more_minutes_adds_to_the_current_step(login, facilitator, planned_
 def test_extra_minutes_are_shown_in_the_step_timer(login, facilitator, planned_session):
     go_live(planned_session, Step.EXPOSE)
 
-    response = login(facilitator).post(url("session_add_time", planned_session), headers=HTMX)
+    client = login(facilitator)
+    response = client.post(url("session_add_time", planned_session), headers=HTMX)
 
-    assert response.status_code == 200
+    assert response.status_code == 204
     planned_session.refresh_from_db()
     ends_at = planned_session.step_started_at + dt.timedelta(minutes=15 + 5)
-    assert f'data-ends-at="{ends_at.isoformat()}"' in response.content.decode()
+    page = client.get(url("session_detail", planned_session)).content.decode()
+    assert f'data-ends-at="{ends_at.isoformat()}"' in page
 
 
 @pytest.mark.parametrize("direction", ["next", "previous"])
@@ -355,7 +359,7 @@ def test_extra_time_stops_at_three_hours_with_a_french_message(login, facilitato
     Session.objects.filter(pk=planned_session.pk).update(extra_minutes=175)
     client = login(facilitator)
 
-    assert client.post(url("session_add_time", planned_session), headers=HTMX).status_code == 200
+    assert client.post(url("session_add_time", planned_session), headers=HTMX).status_code == 204
     response = client.post(url("session_add_time", planned_session), headers=HTMX)
 
     assert response.status_code == 400

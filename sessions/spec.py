@@ -1,0 +1,142 @@
+"""What each step shows each role on the live page, written once.
+
+The templates (sessions/live.html), the state reader (sessions/state.py), the
+deltas (sessions/deltas.py) and the views' refusals all read this: which
+composer forms a role has at a step, what the step's board reads, which
+controls the board gives each role, and whether the header pins the demand.
+
+The live page holds a pane per step, for its role, in the composer and in the
+board; the header's step decides which one shows (static/js/live.js). So a
+step change sends the header alone.
+"""
+
+from dataclasses import dataclass, field
+
+from sessions.roles import AUDIENCES, CLIENT, CONSULTANT, FACILITATOR
+from sessions.steps import ORDER, Step
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    # What the board reads for this step (sessions.state.load_state).
+    board: frozenset = frozenset()
+    # audience → the composer's forms, in order (open only when FORM_OPEN says).
+    composer: dict = field(default_factory=dict)
+    # audience → what the board lets that role do, or shows it alone.
+    controls: dict = field(default_factory=dict)
+    # The validated demand stays pinned in the header, above every form.
+    pins_demand: bool = False
+
+
+EVERYONE = dict.fromkeys(AUDIENCES)
+
+SPEC = {
+    Step.RETOUR: StepSpec(board=frozenset({"previous_actions"})),
+    Step.EXPOSE: StepSpec(composer={FACILITATOR: ("expose",), CLIENT: ("expose",)}),
+    Step.CLARIFICATION: StepSpec(
+        board=frozenset({"questions"}),
+        composer={CONSULTANT: ("question",)},
+        # The client marks a question answered; the facilitator hides one and
+        # alone still sees it.
+        controls={CLIENT: {"answer"}, FACILITATOR: {"hide"}},
+    ),
+    Step.DEMAND: StepSpec(
+        board=frozenset({"checks"}),
+        composer={
+            CLIENT: ("demand",),
+            CONSULTANT: ("demand_check",),
+            FACILITATOR: ("demand_validate",),
+        },
+    ),
+    Step.CONTRIBUTIONS: StepSpec(
+        board=frozenset({"contributions"}),
+        composer={CONSULTANT: ("contribution",)},
+        # The client's tags are theirs alone (ContributionTag).
+        controls={CLIENT: {"tag"}},
+        pins_demand=True,
+    ),
+    Step.ACTION_PLAN: StepSpec(
+        board=frozenset({"actions", "contributions"}),
+        composer={CLIENT: ("action",)},
+        # The client sees what they kept, and turns a card into an action.
+        controls={CLIENT: {"retained"}},
+        pins_demand=True,
+    ),
+    Step.LEARNINGS: StepSpec(
+        board=frozenset({"learnings", "feedback"}),
+        composer=dict.fromkeys(AUDIENCES, ("learning", "feedback")),
+        controls={FACILITATOR: {"feedback_average"}},
+    ),
+}
+
+# A form is on screen only while it can be sent: the demand's three, until
+# the contract is validated (and the consultants' and the facilitator's once
+# there is a demand to answer).
+FORM_OPEN = {
+    "demand": lambda session: not session.demand_validated_at,
+    "demand_check": lambda session: bool(session.demand_text) and not session.demand_validated_at,
+    "demand_validate": lambda session: (
+        bool(session.demand_text) and not session.demand_validated_at
+    ),
+}
+
+
+def session_steps(session) -> list[str]:
+    """The steps this session goes through, in order."""
+    return ORDER if session.include_retour else ORDER[1:]
+
+
+def composer_forms(session, audience: str, step: str | None = None) -> tuple[str, ...]:
+    """The forms the composer shows `audience` at `step` (default: the session's).
+
+    A refused post of one of these at the current step shows its errors in
+    place; any other post cannot, so the view says why in the flash instead
+    (sessions.views.live._handle).
+    """
+    step = step or session.step
+    if session.status != "live" or not step:
+        return ()
+    names = SPEC[step].composer.get(audience, ())
+    return tuple(name for name in names if FORM_OPEN.get(name, bool)(session))
+
+
+def board_content(session) -> set[str]:
+    """What a live page's board reads: every step's, since it holds them all."""
+    if session.status != "live":
+        return set()
+    return set().union(*(SPEC[step].board for step in session_steps(session)))
+
+
+ALL_CONTENT = set().union(*(spec.board for spec in SPEC.values()))
+
+
+@dataclass(frozen=True)
+class Pane:
+    """One step's part of the composer or the board, for one audience."""
+
+    step: str
+    shown: bool
+    forms: tuple
+    controls: frozenset
+
+    def __contains__(self, control: str) -> bool:
+        return control in self.controls
+
+
+def pane(session, audience: str, step: str) -> Pane:
+    return Pane(
+        step=step,
+        shown=step == session.step,
+        forms=composer_forms(session, audience, step),
+        controls=frozenset(SPEC[step].controls.get(audience, ())),
+    )
+
+
+def panes(session, audience: str) -> list[Pane]:
+    if session.status != "live":
+        return []
+    return [pane(session, audience, step) for step in session_steps(session)]
+
+
+def pins_demand(session) -> bool:
+    return bool(session.step and SPEC[session.step].pins_demand and session.demand_validated_at)
