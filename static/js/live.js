@@ -23,7 +23,8 @@
     var holder = document.createElement("template");
     holder.innerHTML = html;
     var rest = [];
-    Array.prototype.forEach.call(holder.content.children, function (elt) {
+    // A copy: an element put into a pane moves out of the live collection.
+    Array.prototype.slice.call(holder.content.children).forEach(function (elt) {
       var oob = elt.getAttribute("hx-swap-oob") || "true";
       var colon = oob.indexOf(":");
       var style = colon > 0 ? oob.slice(0, colon) : oob;
