@@ -83,28 +83,23 @@ def session_detail(request, code):
 def _respond(request, session, role, *, bound=None, flash=None, status=200, **extra):
     """The answer to a refused post (or the roles' form): what the poster must see.
 
-    htmx: a 409 is the full state and the reason (static/js/live.js applies it
-    as it would a full state from the socket); a 400 is the reason and the
-    form, bound, with what was typed. Without JS, the page again.
+    htmx: the full state, the reason, and for a 400 the form, bound, with what
+    was typed (static/js/live.js applies it as a full state from the socket):
+    a refusal often means this screen missed a change. Without JS, the page
+    again.
     """
     if request.htmx:
         state = load_state(session.pk, live=True)
-        if status == 409:
-            html = envelope(state.session.version, full=True) + render_regions(
-                state, role, request, flash=flash, answer=True
-            )
-        else:
-            html = render_regions(
-                state,
-                role,
-                request,
-                bound=bound or {},
-                flash=flash,
-                force_composer=True,
-                regions=("composer", "setup") if extra.get("force_setup") else ("composer",),
-                answer=True,
-                **extra,
-            )
+        html = envelope(state.session.version, full=True) + render_regions(
+            state,
+            role,
+            request,
+            bound=bound or {},
+            flash=flash,
+            force_composer=status == 400,
+            answer=True,
+            **extra,
+        )
         return HttpResponse(html, status=status)
     if status == 200:
         return redirect("session_detail", code=session.code)

@@ -351,9 +351,20 @@
       // Its drafts go before anything is swapped in, or they would fill it again.
       taken(elt);
     }
-    if (status === 409) {
+    var body = event.detail.serverResponse;
+    var sync = typeof body === "string" && SYNC.exec(body);
+    if (sync && status >= 200) {
+      // A full state (a refusal, the roles saved): applied as one from the
+      // socket. Older than the screen, only its flash, the poster's, goes in.
       event.detail.shouldSwap = false;
-      receive(event.detail.serverResponse);
+      if (Number(sync[3]) < shownVersion()) {
+        var holder = document.createElement("template");
+        holder.innerHTML = body.slice(sync[0].length);
+        var flash = holder.content.querySelector("#live-flash");
+        if (flash) apply(flash.outerHTML);
+      } else {
+        receive(body);
+      }
       afterMessage();
       return;
     }
