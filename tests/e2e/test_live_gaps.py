@@ -72,7 +72,9 @@ def test_a_phone_that_missed_a_delta_asks_for_the_full_state(
     online = laptop.locator("#live-presence li").filter(has_text="connecté")
     expect(online).to_have_count(3, timeout=10_000)
     states = []
-    lossy.on("request", lambda request: states.append(request.url) if "/state/" in request.url else None)
+    lossy.on(
+        "request", lambda request: states.append(request.url) if "/state/" in request.url else None
+    )
     version = int(lossy.locator("#live").get_attribute("data-version"))
 
     def post(text):

@@ -46,7 +46,10 @@ def test_a_claim_sets_the_values_it_is_given(planned_session, facilitator):
     claimed = guard.claim(
         planned_session,
         facilitator,
-        values={"expose_title": "Un titre", "extra_minutes": guard.Raw('"extra_minutes" + %s', (5,))},
+        values={
+            "expose_title": "Un titre",
+            "extra_minutes": guard.Raw('"extra_minutes" + %s', (5,)),
+        },
     )
 
     planned_session.refresh_from_db()

@@ -704,7 +704,8 @@ def test_action_has_no_default_due_date_without_a_next_session(login, client_use
     response = login(client_user).get(url("session_detail", planned_session))
 
     assert "due_date" not in response.context["forms"]["action"].initial
-    assert '<input type="date" name="due_date" id="id_action_due_date">' in response.content.decode()
+    field = '<input type="date" name="due_date" id="id_action_due_date">'
+    assert field in response.content.decode()
 
 
 def test_turning_a_kept_card_into_an_action_links_it(
