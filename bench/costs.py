@@ -75,7 +75,7 @@ def main():
         response = facilitator_browser.post(
             f"/s/{session.code}/step/", {"from_step": at["step"], "direction": direction}
         )
-        assert response.status_code == 200, response.status_code
+        assert response.status_code == 204, response.status_code
         at["step"] = "action_plan" if forward else "contributions"
 
     def page_load():
@@ -93,7 +93,7 @@ def main():
     translation.activate("fr")
     session.refresh_from_db()
     row(
-        "access check (session_for_member)",
+        "access check (session_for_member), on a refusal only now",
         cpu_ms(lambda: access.session_for_member(facilitator, session.code)),
     )
     row(
@@ -139,7 +139,7 @@ def main():
             await layer.group_send("costs", message)
         return (time.process_time() - started) / REPEAT * 1000
 
-    row("one group_send of a step change's message (27 kB)", asyncio.run(sends()))
+    row("one group_send of a 27 kB message (a full state)", asyncio.run(sends()))
 
     queries = []
     with connection.execute_wrapper(lambda execute, *args: queries.append(1) or execute(*args)):

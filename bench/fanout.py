@@ -75,6 +75,9 @@ CARDS = 12
 DAPHNE_PING = ["--ping-interval", "3", "--ping-timeout", "5"]
 CLICK_TIMEOUT = 5.0
 VERSION = re.compile(r'data-version="(\d+)"')
+# The version a message produces, in its envelope (sessions/deltas.py): a
+# delta may carry no region, hence no data-version.
+PRODUCES = re.compile(r'^<template data-sync[^>]* data-to="(\d+)">')
 SECRET_KEY = "bench-" + "k" * 50
 CSRF_TOKEN = "b" * 32
 
@@ -370,7 +373,7 @@ class Fleet:
 
     def note(self, session, slot, message):
         now = time.perf_counter()
-        found = VERSION.search(message)
+        found = PRODUCES.match(message) or VERSION.search(message)
         if not found:
             return
         version = int(found.group(1))
