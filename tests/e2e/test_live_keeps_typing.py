@@ -45,7 +45,10 @@ def open_page(browser):
         page = context.new_page()
         sign_in(page, user, path)
         # The socket's first message is the full state: from then on it listens.
-        expect(page.locator("#live-presence")).to_contain_text("connecté")
+        # (A person shown « connecté », not the region's own offline note,
+        # whose text says « connecté » too and is there from the start.)
+        online = page.locator("#live-presence li").filter(has_text="connecté")
+        expect(online.filter(has_text=user.full_name)).to_have_count(1)
         return page
 
     yield _open
