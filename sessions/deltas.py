@@ -58,7 +58,7 @@ class Delta:
         base["server_now"] = SERVER_NOW_MARK
         if step is not None:
             base["pane"] = spec.pane(self.session, audience, step)
-        wrap = context.get("wrap")
+        wrap = context.pop("wrap", None)
         html = render_to_string(f"{TEMPLATE}#{partial}", base | context)
         return f"{wrap}{html}</div>" if wrap else html
 
@@ -71,12 +71,14 @@ class Delta:
                 html = {audience: [head] for audience in AUDIENCES}
                 for partial, audiences, shared, step, context in self.parts:
                     if shared:
-                        text = self._render_one(partial, audiences[0], step, context)
+                        text = self._render_one(partial, audiences[0], step, dict(context))
                         for audience in audiences:
                             html[audience].append(text)
                         continue
                     for audience in audiences:
-                        html[audience].append(self._render_one(partial, audience, step, context))
+                        html[audience].append(
+                            self._render_one(partial, audience, step, dict(context))
+                        )
             rendered[language] = {audience: "".join(parts) for audience, parts in html.items()}
         return rendered
 

@@ -32,7 +32,7 @@ from sessions.models import (
     Session,
 )
 from sessions.roles import AUDIENCES, CLIENT, CONSULTANT, FACILITATOR, role_of
-from sessions.state import person_token
+from sessions.state import next_meeting_day, person_token
 from sessions.steps import Step
 
 
@@ -73,9 +73,7 @@ def _claim(session, by, *, roles=AUDIENCES, steps=None, checks=(), **conditions)
     claimed = guard.claim(session, by, roles=roles, steps=steps, **conditions)
     if claimed is not None:
         return claimed
-    current = session_for_member(by, session.code if isinstance(session, Session) else session)
-    if current is None:
-        raise Http404
+    current = _current(session.code if isinstance(session, Session) else session, by)
     if set(roles) != set(AUDIENCES):
         _require(current, by, *roles)
     if steps is not None:
@@ -399,20 +397,6 @@ def contribution_tag(*, session, by, contribution: Contribution, tag: str) -> No
     _send(delta)
 
 
-def next_meeting_day(session_id: int):
-    """The day of the group's next session after this one, not yet closed: by
-    default, an action is due by then."""
-    session = Session.objects.only("group_id", "scheduled_at").get(pk=session_id)
-    following = (
-        Session.objects.filter(group_id=session.group_id, scheduled_at__gt=session.scheduled_at)
-        .exclude(status=Session.Status.CLOSED)
-        .order_by("scheduled_at")
-        .values_list("scheduled_at", flat=True)
-        .first()
-    )
-    return timezone.localtime(following).date() if following else None
-
-
 def action_add(*, session, by, text: str, due_date=None, contribution=None) -> ActionItem:
     already = _("Cette contribution est déjà une action du plan.")
     try:
@@ -421,7 +405,7 @@ def action_add(*, session, by, text: str, due_date=None, contribution=None) -> A
             if contribution is not None and contribution.actions.exists():
                 raise ValidationError(already, code="already_an_action")
             if contribution is not None and due_date is None:
-                due_date = next_meeting_day(claimed.session.pk)
+                due_date = next_meeting_day(claimed.session)
             action = ActionItem.objects.create(
                 session_id=claimed.session.pk,
                 author=by,

@@ -271,21 +271,26 @@ def render_all_audiences(state: LiveState, regions=None) -> dict[str, dict[str, 
     return rendered
 
 
+def next_meeting_day(session: Session):
+    """The day of the group's next session after this one, not yet closed: by
+    default, an action is due by then. One query."""
+    following = (
+        Session.objects.filter(group_id=session.group_id, scheduled_at__gt=session.scheduled_at)
+        .exclude(status=Session.Status.CLOSED)
+        .order_by("scheduled_at")
+        .values_list("scheduled_at", flat=True)
+        .first()
+    )
+    return timezone.localtime(following).date() if following else None
+
+
 def default_forms(state: LiveState, audience: str) -> dict:
     session = state.session
     action_initial = {}
     panes = spec.panes(session, audience)
     shown = {name for pane in panes for name in pane.forms}
-    if "action" in shown:
-        # By default an action is due by the next planned session.
-        following = (
-            Session.objects.filter(group_id=session.group_id, scheduled_at__gt=session.scheduled_at)
-            .exclude(status=Session.Status.CLOSED)
-            .order_by("scheduled_at")
-            .first()
-        )
-        if following:
-            action_initial["due_date"] = timezone.localtime(following.scheduled_at).date()
+    if "action" in shown and (due := next_meeting_day(session)):
+        action_initial["due_date"] = due
     makers = {
         "expose": lambda: forms.ExposeForm(
             initial={"title": session.expose_title, "summary": session.expose_summary}
