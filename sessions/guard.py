@@ -11,6 +11,12 @@ person's participation, else consultant once a session facilitator is named,
 else the group's animateur is the facilitator. tests/sessions/test_guard.py
 holds the two to the same answers.
 
+A click that adds a row (a question, a card, a learning) hands it to the
+claim, unsaved: on PostgreSQL the UPDATE and the INSERT are one statement
+(`WITH claimed AS (UPDATE … RETURNING …) INSERT … SELECT … FROM claimed`),
+atomic by itself and written only if the claim holds; elsewhere they are two,
+in a transaction.
+
 No row back means refused, and the refusal is rare: only then is the session
 read, to say why (404, 403, or the step's French message), by the same checks
 as before (`sessions.services._refuse`).
@@ -20,7 +26,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from groups.models import Group, Membership
 from sessions.models import Participation, Presence, Session
@@ -97,13 +103,16 @@ def claim(
     status=Session.Status.LIVE,
     where=(),
     values=None,
+    insert=None,
 ) -> Claimed | None:
     """Bump the version of `session` (a Session or its code) if `user` may act.
 
     `roles`: the roles allowed; `steps`: the steps allowed (None: any);
     `status`: the status it must have; `where`: more (sql, params) conditions
     on the session's columns; `values`: columns to set with the bump, to a
-    value or a `Raw` expression. None when any condition fails.
+    value or a `Raw` expression; `insert`: an unsaved row of the session
+    (its `session` left unset), saved with the claim and only if it holds.
+    None when any condition fails.
     """
     table = _q(Session._meta.db_table)
     sets = [f"{_q('version')} = {table}.{_q('version')} + 1"]
@@ -151,11 +160,61 @@ def claim(
         f" (SELECT {_aggregate(membership + '.user_id')} FROM {membership}"
         f" WHERE {membership}.group_id = {table}.group_id) AS members"
     )
-    rows = list(Session.objects.raw(sql, [*set_params, *params]))
-    if not rows:
+    params = [*set_params, *params]
+    if insert is None:
+        row = _first(sql, params)
+    elif connection.vendor == "postgresql":
+        row = _first(*_with_insert(sql, params, insert))
+        if row is not None:
+            _saved(insert, row.inserted_pk, row.pk)
+    else:
+        with transaction.atomic():
+            row = _first(sql, params)
+            if row is not None:
+                insert.session_id = row.pk
+                insert.save(force_insert=True)
+    if row is None:
         return None
-    row = rows[0]
     row.group = Group(pk=row.group_id, name=row.group_name, code=row.group_code)
     languages = {settings.LANGUAGE_CODE, *filter(None, (row.languages or "").split(","))}
     members = sorted(int(pk) for pk in str(row.members or "").split(",") if pk)
     return Claimed(session=row, languages=languages, members=members)
+
+
+def _first(sql: str, params) -> Session | None:
+    rows = list(Session.objects.raw(sql, params))
+    return rows[0] if rows else None
+
+
+def _with_insert(claim_sql: str, claim_params, instance) -> tuple[str, list]:
+    """The claim and the INSERT of `instance` as one statement: the row takes
+    the claimed session's id, and nothing is inserted when nothing is claimed."""
+    model = instance._meta.model
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    session_field = model._meta.get_field("session")
+    columns, selects, params = [], [], []
+    for field in fields:
+        columns.append(_q(field.column))
+        if field is session_field:
+            selects.append(f"claimed.{_q('id')}")
+        else:
+            value = field.pre_save(instance, add=True)
+            selects.append("%s")
+            params.append(field.get_db_prep_save(value, connection))
+    pk = _q(model._meta.pk.column)
+    # Identifiers from the models' meta, quoted; every value is a parameter.
+    sql = (
+        f"WITH claimed AS ({claim_sql}),"  # noqa: S608
+        f" inserted AS (INSERT INTO {_q(model._meta.db_table)} ({', '.join(columns)})"
+        f" SELECT {', '.join(selects)} FROM claimed RETURNING {pk})"
+        f" SELECT claimed.*, inserted.{pk} AS inserted_pk FROM claimed, inserted"
+    )
+    return sql, [*claim_params, *params]
+
+
+def _saved(instance, pk, session_id) -> None:
+    """`instance` as `Model.save()` would have left it."""
+    instance.pk = pk
+    instance.session_id = session_id
+    instance._state.adding = False
+    instance._state.db = connection.alias

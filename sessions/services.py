@@ -251,11 +251,8 @@ def expose_save(*, session, by, title: str, summary: str) -> None:
 
 
 def question_post(*, session, by, kind: str, text: str) -> Question:
-    with transaction.atomic():
-        claimed = _claim(session, by, roles=(CONSULTANT,), steps=(Step.CLARIFICATION,))
-        question = Question.objects.create(
-            session_id=claimed.session.pk, author=by, kind=kind, text=text
-        )
+    question = Question(author=by, kind=kind, text=text)
+    claimed = _claim(session, by, roles=(CONSULTANT,), steps=(Step.CLARIFICATION,), insert=question)
     _send(
         Delta(claimed).append("questions", "question", step=Step.CLARIFICATION, question=question)
     )
@@ -350,11 +347,8 @@ def demand_validate(*, session, by) -> None:
 
 
 def contribution_post(*, session, by, kind: str, text: str) -> Contribution:
-    with transaction.atomic():
-        claimed = _claim(session, by, roles=(CONSULTANT,), steps=(Step.CONTRIBUTIONS,))
-        card = Contribution.objects.create(
-            session_id=claimed.session.pk, author=by, kind=kind, text=text
-        )
+    card = Contribution(author=by, kind=kind, text=text)
+    claimed = _claim(session, by, roles=(CONSULTANT,), steps=(Step.CONTRIBUTIONS,), insert=card)
     card.tag = ""
     others = (FACILITATOR, CONSULTANT)
     delta = Delta(claimed)
@@ -428,9 +422,8 @@ def action_add(*, session, by, text: str, due_date=None, contribution=None) -> A
 
 
 def learning_post(*, session, by, text: str) -> Learning:
-    with transaction.atomic():
-        claimed = _claim(session, by, steps=(Step.LEARNINGS,))
-        learning = Learning.objects.create(session_id=claimed.session.pk, author=by, text=text)
+    learning = Learning(author=by, text=text)
+    claimed = _claim(session, by, steps=(Step.LEARNINGS,), insert=learning)
     _send(
         Delta(claimed).append(
             "learnings", "learning", step=Step.LEARNINGS, shared=True, learning=learning

@@ -129,7 +129,7 @@ async def test_step_change_reaches_every_socket(
         # (tests/sockets.py). The consumers fill their queues meanwhile, so the
         # slowest socket's message is still read the moment it arrives.
         latencies = [
-            await wait_for(c, f"live-header step-{target.value}", started) for c in communicators
+            await wait_for(c, f'data-step="{target.value}"', started) for c in communicators
         ]
         service_times.append(elapsed)
         query_counts.append(queries)

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from groups.models import Membership
 from sessions import guard
-from sessions.models import Participation, Presence, Session
+from sessions.models import Contribution, Participation, Presence, Session
 from sessions.roles import AUDIENCES, role_map
 from sessions.steps import Step
 from tests.conftest import add_member, go_live, make_user
@@ -55,6 +55,42 @@ def test_a_claim_sets_the_values_it_is_given(planned_session, facilitator):
     planned_session.refresh_from_db()
     assert (planned_session.expose_title, planned_session.extra_minutes) == ("Un titre", 5)
     assert (claimed.session.expose_title, claimed.session.extra_minutes) == ("Un titre", 5)
+
+
+def test_a_claim_saves_the_row_it_carries(planned_session, member):
+    go_live(planned_session, Step.CONTRIBUTIONS)
+    card = Contribution(author=member, kind="mirror", text="Une carte <b>")
+
+    with CaptureQueriesContext(connection) as queries:
+        claimed = guard.claim(planned_session, member, steps=(Step.CONTRIBUTIONS,), insert=card)
+
+    # PostgreSQL writes both in one statement; SQLite in a transaction of two.
+    expected = 1 if connection.vendor == "postgresql" else 2
+    assert (
+        len([q for q in queries if not q["sql"].startswith(("BEGIN", "SAVEPOINT", "RELEASE"))])
+        == expected
+    )
+    assert claimed.version == 1 == version(planned_session)
+    saved = Contribution.objects.get()
+    assert (card.pk, card.session_id, card._state.adding) == (saved.pk, planned_session.pk, False)
+    assert (saved.author, saved.kind, saved.text, saved.code) == (
+        member,
+        "mirror",
+        "Une carte <b>",
+        card.code,
+    )
+    assert saved.created_at == card.created_at is not None
+
+
+def test_a_refused_claim_saves_nothing(planned_session, member):
+    go_live(planned_session, Step.CLARIFICATION)
+    card = Contribution(author=member, text="Trop tôt")
+
+    assert guard.claim(planned_session, member, steps=(Step.CONTRIBUTIONS,), insert=card) is None
+
+    assert not Contribution.objects.exists()
+    assert card.pk is None
+    assert version(planned_session) == 0
 
 
 @pytest.mark.parametrize(
