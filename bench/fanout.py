@@ -69,6 +69,10 @@ PROCESSES = int(os.environ.get("BENCH_PROCESSES", str(os.cpu_count() or 1)))
 PAGE_RATE = 10
 # Page loads timed one by one, nothing else running, for `page_cpu_ms`.
 PAGE_CPU_LOADS = int(os.environ.get("BENCH_PAGE_LOADS", "200"))
+# A directory: py-spy records each daphne process during the clicks-only phase
+# and the page loads alone (collapsed stacks, holding the GIL), to read where
+# the CPU goes (docs/performance.md). Off by default: it costs CPU itself.
+PROFILE = os.environ.get("BENCH_PROFILE", "")
 # Cards seeded on every board, as issue 11 measures the bytes a phone gets.
 CARDS = 12
 # As production runs daphne (Dockerfile): 800 sockets pinged every 3 s.
@@ -644,6 +648,44 @@ def http_client():
     return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
 
+@contextlib.contextmanager
+def profiled(pids, name: str):
+    """py-spy on every daphne process while the block runs, when BENCH_PROFILE is set."""
+    if not PROFILE:
+        yield
+        return
+    Path(PROFILE).mkdir(parents=True, exist_ok=True)
+    spies = [
+        subprocess.Popen(  # noqa: S603
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--pid",
+                str(pid),
+                "--gil",
+                "--rate",
+                "100",
+                "--format",
+                "raw",
+                "--nonblocking",
+                "--output",
+                str(Path(PROFILE) / f"{name}-{pid}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in pids
+    ]
+    time.sleep(1)
+    try:
+        yield
+    finally:
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)
+        for spy in spies:
+            spy.wait(timeout=30)
+
+
 async def timed(pids, phase, results: Results):
     """Run `phase`, charging the servers' CPU and this client's to `results`."""
     cpu_before = cpu_seconds(pids)
@@ -688,10 +730,14 @@ async def measure_codev(base, world, servers: Servers) -> CodevRun:
         log(f"  clicks only: {RATE:g}/s for {DURATION:g} s, no page loads")
         clicks_only = Results()
         phase = steady(http, world, sender.mixed, clicks_only, RATE, DURATION)
-        await timed(pids, phase, clicks_only)
+        with profiled(pids, "clicks"):
+            await timed(pids, phase, clicks_only)
         await asyncio.sleep(1)
         log(f"  page loads alone: {PAGE_CPU_LOADS}, {servers.processes} at a time")
-        page_cpu_ms = await page_cost(http, base, world, servers, PAGE_CPU_LOADS, servers.processes)
+        with profiled(pids, "pages"):
+            page_cpu_ms = await page_cost(
+                http, base, world, servers, PAGE_CPU_LOADS, servers.processes
+            )
         await asyncio.sleep(1)
         log(f"  steady: {RATE:g}/s for {DURATION:g} s, {PAGE_RATE} page loads/s")
         results, page_timings = Results(), []
