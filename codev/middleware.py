@@ -1,5 +1,6 @@
 from urllib.parse import unquote_plus
 
+from axes.middleware import AxesMiddleware
 from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.http import HttpResponseNotAllowed
@@ -59,3 +60,17 @@ class NotAllowedPageMiddleware(MiddlewareMixin):
         page = render(request, "405.html", {"form_only": "GET" not in methods}, status=405)
         page["Allow"] = allowed
         return page
+
+
+class SyncAxesMiddleware(AxesMiddleware):
+    """django-axes' middleware, last in the chain as it asks, and sync only.
+
+    Django's ASGI handler runs each middleware in the mode of the one below
+    it. With an async-capable one at the bottom, the whole chain from
+    SessionMiddleware down ran async, and every `MiddlewareMixin` hopped to a
+    thread and back for each of its hooks: a dozen hops per request, a tenth
+    of a click's CPU (docs/performance.md). Sync at the bottom, the chain runs
+    in one thread from top to bottom, as under WSGI.
+    """
+
+    async_capable = False

@@ -139,8 +139,12 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "codev.middleware.NotAllowedPageMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
-    "axes.middleware.AxesMiddleware",
+    # Sync only, so the whole chain runs in one thread (codev.middleware).
+    "codev.middleware.SyncAxesMiddleware",
 ]
+# axes.W002 looks for django-axes' own middleware by name; Codev's is its
+# subclass, sync only (codev.middleware.SyncAxesMiddleware).
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 # A failed CSRF check gets a page in French in the layout (Django's is English).
 CSRF_FAILURE_VIEW = "codev.views.csrf_failure"
 

@@ -7,6 +7,9 @@ import sys
 import weakref
 from pathlib import Path
 
+import pytest
+from asgiref.sync import SyncToAsync
+
 from codev.runtime import FULL_COLLECTION_EVERY, settle_garbage_collector
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,3 +51,27 @@ def test_only_the_full_collection_is_made_rarer():
     finally:
         gc.set_threshold(*before)
         gc.unfreeze()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_request_under_asgi_runs_its_middleware_in_one_thread(monkeypatch, async_client):
+    # Django's ASGI handler adapts each middleware to the mode of the one
+    # below it: an async-capable one at the bottom made every MiddlewareMixin
+    # above hop to a thread and back for each hook (codev.middleware).
+    hops = []
+    original = SyncToAsync.__call__
+
+    async def counted(self, *args, **kwargs):
+        hops.append(getattr(self.func, "__qualname__", repr(self.func)))
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SyncToAsync, "__call__", counted)
+    response = await async_client.get("/accounts/login/")
+
+    assert response.status_code == 200
+    # One hop for the whole chain; the others are Django's ASGI handler's own
+    # (the request_started signal, view middleware, the view, the render, the
+    # close). With the chain async there were 19, one per middleware hook.
+    assert not [hop for hop in hops if ".process_request" in hop or ".process_response" in hop]
+    assert len(hops) <= 6, hops
