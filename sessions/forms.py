@@ -166,6 +166,18 @@ class TagForm(forms.Form):
     tag = forms.ChoiceField(choices=[("", "—"), *ContributionTag.Tag.choices], required=False)
 
 
+class ThemeForm(forms.Form):
+    """A theme's name, to create it or rename it (the board's forms, by hand)."""
+
+    name = forms.CharField(label=_("Nom du thème"), max_length=80)
+
+
+class PlaceForm(forms.Form):
+    """Where a card goes: a theme of its session, by its code, or "" for « à classer »."""
+
+    theme = forms.CharField(required=False, max_length=16)
+
+
 class ActionForm(ComposerForm):
     form_name = "action"
 
@@ -181,6 +193,8 @@ class ActionForm(ComposerForm):
     # The card an action comes from (« En faire une action »), by its code:
     # read through the form, so that a forged value is refused like any other.
     contribution = forms.CharField(required=False, max_length=16, widget=forms.HiddenInput)
+    # Or the theme it comes from (« En faire une action », at a theme).
+    theme = forms.CharField(required=False, max_length=16, widget=forms.HiddenInput)
 
     def clean_due_date(self):
         due_date = self.cleaned_data["due_date"]

@@ -245,6 +245,22 @@ class ContributionQuerySet(models.QuerySet):
         )
 
 
+class Theme(Authored):
+    """A group of cards at step 4, named by the facilitator (the Metaplan
+    method: the group's written cards, clustered into a collective production).
+
+    A card is in one theme or none (« à classer »). Removing a theme puts its
+    cards back to « à classer »; the client can keep a whole theme, or turn it
+    into an action at step 5.
+    """
+
+    name = models.CharField(_("thème"), max_length=80)
+
+    class Meta(Authored.Meta):
+        verbose_name = _("thème")
+        verbose_name_plural = _("thèmes")
+
+
 class Contribution(Authored):
     class Kind(models.TextChoices):
         EXPERIENCE = "experience", _("expérience")
@@ -253,12 +269,25 @@ class Contribution(Authored):
 
     kind = models.CharField(_("type"), max_length=16, choices=Kind, default=Kind.SUGGESTION)
     text = models.TextField(_("contribution"), max_length=1000)
+    theme = models.ForeignKey(
+        Theme, on_delete=models.SET_NULL, null=True, blank=True, related_name="cards"
+    )
+    # When the card was put where it is (a theme, or back to « à classer »):
+    # each list shows its cards in the order they came to it, so that a card
+    # moved live lands where a fresh page would draw it. Null: where it was
+    # written, at its creation.
+    placed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = ContributionQuerySet.as_manager()
 
     class Meta(Authored.Meta):
         verbose_name = _("contribution")
         verbose_name_plural = _("contributions")
+
+    @property
+    def placed(self):
+        """When the card came to the list it is in: that list's order."""
+        return self.placed_at or self.created_at
 
     @property
     def tag_label(self):
@@ -314,6 +343,9 @@ class ActionItem(Authored):
     contribution = models.ForeignKey(
         Contribution, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"
     )
+    theme = models.ForeignKey(
+        Theme, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"
+    )
     # The latest progress, kept here for lists; the dated history is ActionUpdate.
     progress_note = models.CharField(_("où j'en suis"), max_length=300, blank=True)
     progress_at = models.DateTimeField(null=True, blank=True)
@@ -324,7 +356,8 @@ class ActionItem(Authored):
         # « En faire une action » once per card: a second tap, or two phones of
         # the client at once, must not make the same action twice.
         constraints = [
-            models.UniqueConstraint(fields=["contribution"], name="action_once_per_contribution")
+            models.UniqueConstraint(fields=["contribution"], name="action_once_per_contribution"),
+            models.UniqueConstraint(fields=["theme"], name="action_once_per_theme"),
         ]
 
     @property

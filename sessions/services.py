@@ -30,9 +30,10 @@ from sessions.models import (
     PrivateNote,
     Question,
     Session,
+    Theme,
 )
 from sessions.roles import AUDIENCES, CLIENT, CONSULTANT, FACILITATOR, role_of
-from sessions.state import next_meeting_day, person_token
+from sessions.state import LiveState, group_by_theme, next_meeting_day, person_token
 from sessions.steps import Step
 
 
@@ -350,9 +351,18 @@ def contribution_post(*, session, by, kind: str, text: str) -> Contribution:
     card = Contribution(author=by, kind=kind, text=text)
     claimed = _claim(session, by, roles=(CONSULTANT,), steps=(Step.CONTRIBUTIONS,), insert=card)
     card.tag = ""
-    others = (FACILITATOR, CONSULTANT)
+    # The facilitator's copy says which theme it can go to.
+    themes = list(Theme.objects.filter(session_id=claimed.session.pk).only("code", "name"))
     delta = Delta(claimed)
-    delta.append("cards", "card", step=Step.CONTRIBUTIONS, audiences=others, shared=True, card=card)
+    delta.append("cards", "card", step=Step.CONTRIBUTIONS, audiences=(CONSULTANT,), card=card)
+    delta.append(
+        "cards",
+        "card",
+        step=Step.CONTRIBUTIONS,
+        audiences=(FACILITATOR,),
+        card=card,
+        state=board_state(claimed.session, themes=themes),
+    )
     delta.append("cards", "card", step=Step.CONTRIBUTIONS, audiences=(CLIENT,), card=card)
     # Its place in the client's action plan, hidden until they keep it.
     delta.append("retained", "retained", step=Step.ACTION_PLAN, audiences=(CLIENT,), card=card)
@@ -391,14 +401,163 @@ def contribution_tag(*, session, by, contribution: Contribution, tag: str) -> No
     _send(delta)
 
 
-def action_add(*, session, by, text: str, due_date=None, contribution=None) -> ActionItem:
+# Themes (Metaplan, at step 4): the facilitator names them and puts each card
+# in one; the client keeps a whole theme, or makes it an action at step 5.
+
+
+def _board_at_contributions(session, client_id=None) -> LiveState:
+    """What the step-4 pane draws: the themes with their cards, and the cards
+    in none; with the tags of `client_id` when the client's pane is drawn."""
+    cards = Contribution.objects.filter(session_id=session.pk).select_related("author")
+    cards = list(cards.with_tag_of(client_id))
+    themes = list(Theme.objects.filter(session_id=session.pk))
+    group_by_theme(themes, cards)
+    unsorted = sorted((c for c in cards if c.theme_id is None), key=lambda c: (c.placed, c.pk))
+    return board_state(session, themes=themes, contributions=cards, unsorted=unsorted)
+
+
+def _facilitator_pane(claimed) -> Delta:
+    """The facilitator's step-4 pane: each card's theme chooser lists the themes."""
+    state = _board_at_contributions(claimed.session)
+    return Delta(claimed).replace(
+        "board-pane", step=Step.CONTRIBUTIONS, audiences=(FACILITATOR,), state=state
+    )
+
+
+def _client_id(session) -> int | None:
+    client = Participation.objects.filter(session_id=session.pk, role=CLIENT)
+    return client.values_list("user_id", flat=True).first()
+
+
+def _facilitator_themes(session, by) -> guard.Claimed:
+    return _claim(session, by, roles=(FACILITATOR,), steps=(Step.CONTRIBUTIONS,))
+
+
+def theme_create(*, session, by, name: str) -> Theme:
+    theme = Theme(author=by, name=name)
+    claimed = _claim(session, by, roles=(FACILITATOR,), steps=(Step.CONTRIBUTIONS,), insert=theme)
+    theme.card_list, theme.actioned = [], False
+    delta = _facilitator_pane(claimed)
+    for audience in (CLIENT, CONSULTANT):
+        delta.append("themes", "theme", step=Step.CONTRIBUTIONS, audiences=(audience,), theme=theme)
+    delta.append(
+        "theme-actions", "theme-action", step=Step.ACTION_PLAN, audiences=(CLIENT,), theme=theme
+    )
+    _send(delta)
+    return theme
+
+
+def theme_rename(*, session, by, theme: Theme, name: str) -> None:
+    with transaction.atomic():
+        claimed = _facilitator_themes(session, by)
+        theme.name = name
+        theme.save(update_fields=["name"])
+        theme.actioned = theme.actions.exists()
+        delta = _facilitator_pane(claimed)
+    others = (CLIENT, CONSULTANT)
+    delta.replace("theme-name", audiences=others, shared=True, theme=theme)
+    delta.replace("theme-action", step=Step.ACTION_PLAN, audiences=(CLIENT,), theme=theme)
+    _send(delta)
+
+
+def theme_remove(*, session, by, theme: Theme) -> None:
+    """The theme goes; its cards go back to « à classer », after those already
+    there. Every screen's step-4 pane is drawn again: a rare click."""
+    with transaction.atomic():
+        claimed = _facilitator_themes(session, by)
+        Contribution.objects.filter(theme=theme).update(theme=None, placed_at=timezone.now())
+        code = theme.code
+        theme.delete()
+        delta = _facilitator_pane(claimed)
+        step = Step.CONTRIBUTIONS
+        state = _board_at_contributions(claimed.session, _client_id(claimed.session))
+        delta.replace("board-pane", step=step, audiences=(CLIENT,), state=state)
+        state = _board_at_contributions(claimed.session)
+        delta.replace("board-pane", step=step, audiences=(CONSULTANT,), state=state)
+    delta.add("theme-action-gone", audiences=(CLIENT,), code=code)
+    _send(delta)
+
+
+def card_place(*, session, by, contribution: Contribution, theme: Theme | None) -> None:
+    """The facilitator puts a card in a theme, or back to « à classer »: it
+    leaves its list and comes last in the other, on every screen."""
+    with transaction.atomic():
+        claimed = _facilitator_themes(session, by)
+        if contribution.theme_id == (theme.pk if theme else None):
+            delta = Delta(claimed)
+        else:
+            contribution.theme = theme
+            contribution.placed_at = timezone.now()
+            contribution.save(update_fields=["theme", "placed_at"])
+            delta = _card_moved(claimed, contribution, by)
+    _send(delta)
+
+
+def _card_moved(claimed, card, by) -> Delta:
+    session = claimed.session
+    tag = ContributionTag.objects.filter(contribution=card, user_id=_client_id(session))
+    card.tag = tag.values_list("tag", flat=True).first() or ""
+    themes = list(Theme.objects.filter(session_id=session.pk).only("code", "name"))
+    target = f"theme-{card.theme.code}-cards" if card.theme else "cards"
+    delta = Delta(claimed)
+    delta.add("card-gone", shared=True, code=card.code)
+    step = Step.CONTRIBUTIONS
+    delta.append(target, "card", step=step, audiences=(CONSULTANT,), card=card)
+    delta.append(target, "card", step=step, audiences=(CLIENT,), card=card)
+    delta.append(
+        target,
+        "card",
+        step=step,
+        audiences=(FACILITATOR,),
+        card=card,
+        state=board_state(session, themes=themes),
+    )
+    return delta
+
+
+def theme_tag(*, session, by, theme: Theme, tag: str) -> None:
+    """The client sorts every card of a theme at once ("" takes their tags off)."""
+    with transaction.atomic():
+        claimed = _claim(session, by, roles=(CLIENT,), steps=(Step.CONTRIBUTIONS, Step.ACTION_PLAN))
+        cards = list(theme.cards.all())
+        ContributionTag.objects.filter(contribution__in=cards, user=by).delete()
+        if tag:
+            ContributionTag.objects.bulk_create(
+                ContributionTag(contribution=card, user=by, tag=tag) for card in cards
+            )
+        actioned = set(
+            ActionItem.objects.filter(contribution__in=cards).values_list(
+                "contribution_id", flat=True
+            )
+        )
+        delta = Delta(claimed)
+        for card in cards:
+            card.tag = tag
+            delta.replace("card", step=Step.CONTRIBUTIONS, audiences=(CLIENT,), card=card)
+            delta.replace(
+                "retained",
+                step=Step.ACTION_PLAN,
+                audiences=(CLIENT,),
+                card=card,
+                actioned_ids=actioned,
+            )
+    _send(delta)
+
+
+def action_add(
+    *, session, by, text: str, due_date=None, contribution=None, theme=None
+) -> ActionItem:
     already = _("Cette contribution est déjà une action du plan.")
     try:
         with transaction.atomic():
             claimed = _claim(session, by, roles=(CLIENT,), steps=(Step.ACTION_PLAN,))
             if contribution is not None and contribution.actions.exists():
                 raise ValidationError(already, code="already_an_action")
-            if contribution is not None and due_date is None:
+            if theme is not None and theme.actions.exists():
+                raise ValidationError(
+                    _("Ce thème est déjà une action du plan."), code="already_an_action"
+                )
+            if (contribution is not None or theme is not None) and due_date is None:
                 due_date = next_meeting_day(claimed.session)
             action = ActionItem.objects.create(
                 session_id=claimed.session.pk,
@@ -406,8 +565,14 @@ def action_add(*, session, by, text: str, due_date=None, contribution=None) -> A
                 text=text,
                 due_date=due_date,
                 contribution=contribution,
+                theme=theme,
             )
-            if contribution is not None:
+            if theme is not None:
+                theme.actioned = True
+                delta = Delta(claimed).replace(
+                    "theme-action", step=Step.ACTION_PLAN, audiences=(CLIENT,), theme=theme
+                )
+            elif contribution is not None:
                 tag = ContributionTag.objects.filter(contribution=contribution, user=by)
                 tag = tag.values_list("tag", flat=True).first() or ""
                 delta = _card_for_client(claimed, contribution, tag)

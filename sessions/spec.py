@@ -49,16 +49,19 @@ SPEC = {
         },
     ),
     Step.CONTRIBUTIONS: StepSpec(
-        board=frozenset({"contributions"}),
+        board=frozenset({"contributions", "themes"}),
         composer={CONSULTANT: ("contribution",)},
-        # The client's tags are theirs alone (ContributionTag).
-        controls={CLIENT: {"tag"}},
+        # The facilitator clusters the cards into themes (Metaplan); the
+        # client's tags, of a card or a whole theme, are theirs alone
+        # (ContributionTag).
+        controls={FACILITATOR: {"themes"}, CLIENT: {"tag"}},
         pins_demand=True,
     ),
     Step.ACTION_PLAN: StepSpec(
-        board=frozenset({"actions", "contributions"}),
+        board=frozenset({"actions", "contributions", "themes"}),
         composer={CLIENT: ("action",)},
-        # The client sees what they kept, and turns a card into an action.
+        # The client sees what they kept, and turns a card or a theme into an
+        # action.
         controls={CLIENT: {"retained"}},
         pins_demand=True,
     ),

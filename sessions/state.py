@@ -39,6 +39,10 @@ class LiveState:
     # neither (load_state's `regions`), since nothing renders it then.
     questions: list = field(default_factory=list)
     contributions: list = field(default_factory=list)
+    # At step 4 and after: the facilitator's themes, each with its card_list,
+    # and the cards in none (« à classer »), in the order they came there.
+    themes: list = field(default_factory=list)
+    unsorted: list = field(default_factory=list)
     actions: list = field(default_factory=list)
     learnings: list = field(default_factory=list)
     checks: list = field(default_factory=list)
@@ -136,8 +140,18 @@ def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
         state.contributions = list(
             session.contributions.with_tag_of(client_id).select_related("author")
         )
+    if "themes" in content:
+        state.themes = list(session.themes.all())
+        group_by_theme(state.themes, state.contributions)
+        state.unsorted = sorted(
+            (card for card in state.contributions if card.theme_id is None),
+            key=lambda card: (card.placed, card.pk),
+        )
     if "actions" in content:
         state.actions = list(session.actionitems.select_related("contribution"))
+        actioned = {action.theme_id for action in state.actions}
+        for theme in state.themes:
+            theme.actioned = theme.pk in actioned
     if "learnings" in content:
         state.learnings = list(session.learnings.select_related("author"))
     if "checks" in content:
@@ -155,6 +169,16 @@ def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
         )
         state.previous_client = previous_client(session)
     return state
+
+
+def group_by_theme(themes, cards) -> None:
+    """Give each theme its `card_list`, in the order the cards came to it."""
+    by_theme = {theme.pk: [] for theme in themes}
+    for card in cards:
+        if card.theme_id in by_theme:
+            by_theme[card.theme_id].append(card)
+    for theme in themes:
+        theme.card_list = sorted(by_theme[theme.pk], key=lambda card: (card.placed, card.pk))
 
 
 def person_token(session_id: int, user_id: int) -> str:

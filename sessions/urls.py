@@ -23,6 +23,11 @@ urlpatterns = [
     path(
         "s/<str:code>/contributions/<str:item>/tag/", live.contribution_tag, name="contribution_tag"
     ),
+    path("s/<str:code>/contributions/<str:item>/theme/", live.card_place, name="card_place"),
+    path("s/<str:code>/themes/", live.theme_create, name="theme_create"),
+    path("s/<str:code>/themes/<str:item>/", live.theme_rename, name="theme_rename"),
+    path("s/<str:code>/themes/<str:item>/remove/", live.theme_remove, name="theme_remove"),
+    path("s/<str:code>/themes/<str:item>/tag/", live.theme_tag, name="theme_tag"),
     path("s/<str:code>/actions/", live.action_add, name="action_add"),
     path("s/<str:code>/learnings/", live.learning_post, name="learning_post"),
     path("s/<str:code>/feedback/", live.feedback_post, name="feedback_post"),

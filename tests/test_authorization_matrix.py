@@ -73,6 +73,7 @@ from sessions.models import (
     PrivateNote,
     Question,
     Session,
+    Theme,
 )
 from sessions.steps import Step
 from tests.conftest import PASSWORD, add_member, go_live, make_user
@@ -105,6 +106,7 @@ class World:
     removable: Membership
     question: Question
     contribution: Contribution
+    theme: Theme
     hand: HandRaise
     action: ActionItem
     note: PrivateNote
@@ -347,6 +349,24 @@ ROWS = [
     Row("contribution_tag", POST, (LOGIN, 404, 403, 302, 403, 403),
         kwargs=item("contribution"), data=fixed(tag="keep"), state=Step.CONTRIBUTIONS,
         on_get=405),
+    # Themes (Metaplan): the facilitator clusters the cards at step 4; the
+    # client keeps a whole theme, and makes one an action at step 5.
+    Row("theme_create", POST, (LOGIN, 404, 403, 403, 403, 302), kwargs=session_code,
+        data=fixed(name="Organisation"), state=Step.CONTRIBUTIONS, on_get=405),
+    Row("theme_create", POST, (LOGIN, 404, 403, 403, 403, 400), kwargs=session_code,
+        data=fixed(name="Organisation"), state=Step.ACTION_PLAN, on_get=405,
+        variant="wrong step"),
+    Row("theme_rename", POST, (LOGIN, 404, 403, 403, 403, 302), kwargs=item("theme"),
+        data=fixed(name="Délais"), state=Step.CONTRIBUTIONS, on_get=405),
+    Row("theme_remove", POST, (LOGIN, 404, 403, 403, 403, 302), kwargs=item("theme"),
+        state=Step.CONTRIBUTIONS, on_get=405),
+    Row("card_place", POST, (LOGIN, 404, 403, 403, 403, 302), kwargs=item("contribution"),
+        data=lambda w: {"theme": w.theme.code}, state=Step.CONTRIBUTIONS, on_get=405),
+    Row("theme_tag", POST, (LOGIN, 404, 403, 302, 403, 403), kwargs=item("theme"),
+        data=fixed(tag="keep"), state=Step.CONTRIBUTIONS, on_get=405),
+    Row("action_add", POST, (LOGIN, 404, 403, 302, 403, 403), kwargs=session_code,
+        data=lambda w: {"text": "Mieux s'organiser", "theme": w.theme.code, "due_date": ""},
+        state=Step.ACTION_PLAN, on_get=405, variant="theme"),
     Row("action_add", POST, (LOGIN, 404, 403, 302, 403, 403), kwargs=session_code,
         data=fixed(text="Bloquer deux matinées", due_date=""), state=Step.ACTION_PLAN,
         on_get=405),
@@ -529,6 +549,7 @@ def world(group, planned_session, facilitator, client_user, consultants, outside
         removable=Membership.objects.get(group=group, user=consultants[3]),
         question=question,
         contribution=contribution,
+        theme=Theme.objects.create(session=session, author=facilitator, name="Délais"),
         hand=HandRaise.objects.create(session=session, author=consultants[1]),
         action=ActionItem.objects.create(session=session, author=client_user, text="Déléguer"),
         note=PrivateNote.objects.create(author=consultant, text="Pour moi seul."),
@@ -563,7 +584,8 @@ def fingerprint(world):
         "topics": list(Topic.objects.values_list("status", flat=True)),
         "sessions": Session.objects.count(),
         "questions": list(Question.objects.values_list("answered", "hidden")),
-        "contributions": Contribution.objects.count(),
+        "contributions": list(Contribution.objects.values_list("theme", flat=True)),
+        "themes": list(Theme.objects.values_list("name", flat=True)),
         "tags": list(ContributionTag.objects.values_list("contribution", "user", "tag")),
         "demand_checks": DemandCheck.objects.count(),
         "hands": list(HandRaise.objects.values_list("speaking", flat=True)),

@@ -179,7 +179,6 @@ def test_a_class_based_view_gets_the_405_page_too(client):
     assert "Action impossible à cette adresse" in response.content.decode()
 
 
-
 def boom(request):
     raise RuntimeError("a bug")
 

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from sessions import broadcast, forms, services, spec
 from sessions.access import get_session_for, joined_in_time, not_there, was_there
 from sessions.deltas import envelope
-from sessions.models import Contribution, HandRaise, Question
+from sessions.models import Contribution, HandRaise, Question, Theme
 from sessions.roles import FACILITATOR, role_of
 from sessions.services import StepConflict
 from sessions.state import (
@@ -265,7 +265,15 @@ def action_add(request, code):
             if card
             else None
         )
-        services.action_add(session=session, by=request.user, contribution=contribution, **data)
+        code_of_theme = data.pop("theme")
+        theme = (
+            get_object_or_404(Theme.objects.filter(session__code=code), code=code_of_theme)
+            if code_of_theme and contribution is None
+            else None
+        )
+        services.action_add(
+            session=session, by=request.user, contribution=contribution, theme=theme, **data
+        )
 
     return _handle(request, code, "action", forms.ActionForm, run)
 
@@ -289,6 +297,29 @@ def _object_action(name, model, form_class, service, field):
 contribution_tag = _object_action(
     "tag", Contribution, forms.TagForm, services.contribution_tag, "contribution"
 )
+theme_create = _action("theme", forms.ThemeForm, services.theme_create)
+theme_rename = _object_action(
+    "theme_rename", Theme, forms.ThemeForm, services.theme_rename, "theme"
+)
+theme_remove = _object_action("theme_remove", Theme, None, services.theme_remove, "theme")
+theme_tag = _object_action("theme_tag", Theme, forms.TagForm, services.theme_tag, "theme")
+
+
+@login_required
+@require_POST
+def card_place(request, code, item):
+    def run(session, data):
+        card = get_object_or_404(Contribution.objects.filter(session__code=code), code=item)
+        theme = (
+            get_object_or_404(Theme.objects.filter(session__code=code), code=data["theme"])
+            if data["theme"]
+            else None
+        )
+        services.card_place(session=session, by=request.user, contribution=card, theme=theme)
+
+    return _handle(request, code, "card_place", forms.PlaceForm, run)
+
+
 floor_give = _object_action("floor", HandRaise, None, services.floor_give, "hand")
 hand_clear = _object_action("hand_clear", HandRaise, None, services.hand_clear, "hand")
 

@@ -20,6 +20,10 @@
   // not shown (kept in its <template>, out of the document) is put there
   // by hand: a card's place in the action plan is kept while at step 4.
   function apply(html) {
+    // A control being used that a swap replaces (a theme's chooser, a moved
+    // card's « Classer ») gets the focus back in its new copy, by its id:
+    // the keyboard goes on from where it was.
+    var focused = document.activeElement && document.activeElement.id;
     var holder = document.createElement("template");
     holder.innerHTML = html;
     var rest = [];
@@ -42,6 +46,9 @@
       else target.replaceWith(elt);
     });
     if (rest.length) htmx.swap(document.body, rest.join(""), { swapStyle: "none" });
+    var lost = !document.activeElement || document.activeElement === document.body;
+    var again = focused && lost && document.getElementById(focused);
+    if (again) again.focus({ preventScroll: true });
   }
   function inHiddenPane(selector) {
     var found = null;
@@ -405,6 +412,57 @@
   document.addEventListener("htmx:load", showMyHand);
   document.addEventListener("htmx:afterOnLoad", showMyHand);
   document.addEventListener("DOMContentLoaded", showMyHand);
+
+  // Themes (step 4): on the facilitator's laptop a card dragged onto a theme,
+  // or back to « À classer », fills the card's own theme chooser and sends it,
+  // as choosing and « Classer » do (the way for touch and the keyboard).
+  var CARD_TYPE = "text/x-codev-card";
+  function dropList(event) {
+    var zone = event.target.closest && event.target.closest("#live .theme");
+    return zone && zone.querySelector("ul[data-theme]");
+  }
+  function carriesCard(event) {
+    return Array.prototype.indexOf.call(event.dataTransfer.types, CARD_TYPE) >= 0;
+  }
+  function clearDropTargets() {
+    document.querySelectorAll("#live .drop-target").forEach(function (zone) {
+      zone.classList.remove("drop-target");
+    });
+  }
+  document.addEventListener("dragstart", function (event) {
+    var card = event.target.closest && event.target.closest("#live [data-card]");
+    if (!card) return;
+    event.dataTransfer.setData(CARD_TYPE, card.dataset.card);
+    event.dataTransfer.effectAllowed = "move";
+    card.classList.add("dragging");
+  });
+  document.addEventListener("dragend", function (event) {
+    var card = event.target.closest && event.target.closest("#live [data-card]");
+    if (card) card.classList.remove("dragging");
+    clearDropTargets();
+  });
+  document.addEventListener("dragover", function (event) {
+    var list = carriesCard(event) && dropList(event);
+    if (!list) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    var zone = list.closest(".theme");
+    if (!zone.classList.contains("drop-target")) {
+      clearDropTargets();
+      zone.classList.add("drop-target");
+    }
+  });
+  document.addEventListener("drop", function (event) {
+    var list = carriesCard(event) && dropList(event);
+    clearDropTargets();
+    if (!list) return;
+    event.preventDefault();
+    var card = document.getElementById("card-" + event.dataTransfer.getData(CARD_TYPE));
+    var form = card && card.querySelector("form[data-place]");
+    if (!form || card.parentElement === list) return;
+    form.querySelector("select[name=theme]").value = list.dataset.theme;
+    form.requestSubmit();
+  });
 
   // « Écrire » in the phone's bar: to the composer's first field, ready to type.
   document.addEventListener("click", function (event) {

@@ -2,8 +2,8 @@
 
 Not a timed test: it asserts only that every screen got the change, and prints
 what it measured. It runs the whole path in one process: the POST's service
-(transaction, version bump, on_commit broadcast: state read once, rendered once
-per audience, one group_send), the channel layer configured by REDIS_URL (the
+(the guarded write, then on commit the broadcast: the header drawn once per
+audience, one group_send), the channel layer configured by REDIS_URL (the
 in-memory layer when unset), and one consumer per socket behind codev.asgi.
 
     make bench                                    # embedded defaults
