@@ -37,6 +37,7 @@ from sessions.models import (
     PrivateNote,
     Question,
     Session,
+    Theme,
 )
 from sessions.steps import Step
 from tests.conftest import go_live
@@ -141,6 +142,7 @@ def world(group, planned_session, facilitator, client_user, consultants, outside
         "contribution": Contribution.objects.create(
             session=session, author=author, text="J'ai vécu la même chose."
         ),
+        "theme": Theme.objects.create(session=session, author=facilitator, name="Délais"),
         "hand": HandRaise.objects.create(session=session, author=author),
         "note": PrivateNote.objects.create(session=previous, author=client_user, text="À relire"),
         "action": ActionItem.objects.create(
