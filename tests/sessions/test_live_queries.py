@@ -235,3 +235,33 @@ def test_a_click_is_a_few_statements_whatever_the_cards(
     statements = post(small)
     assert statements == post(large)
     assert len(statements) == CLICK_STATEMENTS[url_name]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("url_name", ["card_place", "theme_create", "theme_tag"])
+def test_a_theme_click_costs_the_same_whatever_the_cards_and_themes(
+    request, login, make_session, django_assert_max_num_queries, facilitator, client_user, url_name
+):
+    small, large = make_session(5, Step.CONTRIBUTIONS), make_session(50, Step.CONTRIBUTIONS)
+    person = client_user if url_name == "theme_tag" else facilitator
+    client = login(person)
+    client.get(reverse("home"))
+
+    def post(session):
+        theme = Theme.objects.filter(session=session).first()
+        card = Contribution.objects.filter(session=session, theme__isnull=True).first()
+        args, data = {
+            "card_place": ([card.code], {"theme": theme.code}),
+            "theme_create": ([], {"name": "Un thème de plus"}),
+            "theme_tag": ([theme.code], {"tag": "keep"}),
+        }[url_name]
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(
+                reverse(url_name, args=[session.code, *args]), data, HTTP_HX_REQUEST="true"
+            )
+        assert response.status_code == 204
+        return [query["sql"].split()[0] for query in queries]
+
+    assert post(small) == post(large)
+    with django_assert_max_num_queries(14):
+        post(small)
