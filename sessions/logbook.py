@@ -81,7 +81,7 @@ def load_logbook(user) -> list[Entry]:
         Contribution.objects.filter(session__in=session_ids)
         .filter(Q(author=user) | Q(session__in=client_ids) | Q(Exists(tagged_by_me)))
         .with_tag_of(user.pk)
-        .select_related("author")
+        .select_related("author", "theme")
     )
     learnings = _by_session(Learning.objects.filter(session__in=session_ids, author=user))
     notes = _by_session(PrivateNote.objects.filter(session__in=session_ids, author=user))

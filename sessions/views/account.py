@@ -28,6 +28,7 @@ from sessions.models import (
     Participation,
     PrivateNote,
     Question,
+    Theme,
 )
 
 EXPORT_NAME = "codev-mes-donnees"
@@ -54,7 +55,7 @@ def _collect(user) -> dict:
     contributions = list(
         Contribution.objects.filter(author=user)
         .with_tag_of(user.pk)
-        .select_related("session__group")
+        .select_related("session__group", "theme")
         .order_by("session__scheduled_at", "created_at", "pk")
     )
 
@@ -67,6 +68,8 @@ def _collect(user) -> dict:
         "participations": participations,
         "questions": authored(Question),
         "contributions": contributions,
+        # The themes the person named while facilitating (Metaplan).
+        "themes": authored(Theme),
         "demand_checks": authored(DemandCheck),
         "actions": list(
             ActionItem.objects.filter(author=user)
@@ -127,6 +130,8 @@ def _as_json(data: dict) -> dict:
         }
         if contribution.tag:
             entry["tag"] = contribution.tag
+        if contribution.theme:
+            entry["theme"] = contribution.theme.name
         contributions.append(entry)
     return {
         "exported_at": _when(data["exported_at"]),
@@ -155,6 +160,10 @@ def _as_json(data: dict) -> dict:
             for q in data["questions"]
         ],
         "contributions": contributions,
+        "themes": [
+            {**_place(t.session), "name": t.name, "created_at": _when(t.created_at)}
+            for t in data["themes"]
+        ],
         "demand_checks": [
             {**_place(c.session), "verdict": c.verdict, "created_at": _when(c.created_at)}
             for c in data["demand_checks"]

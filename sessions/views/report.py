@@ -38,6 +38,8 @@ class Entry:
     text: str
     author: str
     kind: str = ""
+    # A card's theme (Metaplan, step 4), "" when it was in none.
+    theme: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +60,8 @@ class Report:
     title: str
     demand: str
     demand_validated: bool
+    # The names the facilitator gave the themes, in their order.
+    themes: list[str]
     kept: list[Entry]
     # None when the client shows only what they kept.
     others: list[Entry] | None
@@ -96,11 +100,12 @@ def _roles(state: LiveState) -> dict[str, list[str]]:
     return {role: sorted(_name(user) for user in users) for role, users in people.items()}
 
 
-def _card(contribution: Contribution) -> Entry:
+def _card(contribution: Contribution, themes: dict) -> Entry:
     return Entry(
         text=contribution.text,
         author=_name(contribution.author),
         kind=contribution.get_kind_display(),
+        theme=themes.get(contribution.theme_id, ""),
     )
 
 
@@ -109,6 +114,7 @@ def build_report(state: LiveState) -> Report:
     roles = _roles(state)
     kept = [c for c in state.contributions if c.tag == ContributionTag.Tag.KEEP]
     others = [c for c in state.contributions if c.tag != ContributionTag.Tag.KEEP]
+    themes = {theme.pk: theme.name for theme in state.themes}
     return Report(
         group=session.group.name,
         scheduled_at=session.scheduled_at,
@@ -118,8 +124,9 @@ def build_report(state: LiveState) -> Report:
         title=session.expose_title,
         demand=session.demand_text,
         demand_validated=session.demand_validated_at is not None,
-        kept=[_card(c) for c in kept],
-        others=[_card(c) for c in others] if session.report_all_cards else None,
+        themes=list(themes.values()),
+        kept=[_card(c, themes) for c in kept],
+        others=[_card(c, themes) for c in others] if session.report_all_cards else None,
         actions=[
             Action(
                 text=a.text,

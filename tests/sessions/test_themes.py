@@ -304,3 +304,55 @@ def test_a_card_posted_after_themes_exist_offers_them_to_the_facilitator(
     assert f'<option value="{theme.code}">Organisation</option>' in rendered[FACILITATOR]
     assert 'name="theme"' not in rendered[CONSULTANT]
     assert 'name="theme"' not in rendered[CLIENT]
+
+
+# The written trace: the report, its Markdown, the carnet, the data export
+
+
+@pytest.fixture
+def clustered(session, facilitator, client_user, cards):
+    """A closed session whose cards 0 and 1 are in « Organisation », card 0 kept."""
+    theme = create(session, facilitator, "Organisation *du* temps")
+    place(session, facilitator, cards[0], theme)
+    place(session, facilitator, cards[1], theme)
+    ContributionTag.objects.create(contribution=cards[0], user=client_user, tag="keep")
+    Session.objects.filter(pk=session.pk).update(
+        status=Session.Status.CLOSED, step=Step.LEARNINGS, closed_at=NOON + dt.timedelta(hours=2)
+    )
+    return theme
+
+
+def test_the_report_and_its_markdown_show_the_themes(login, session, clustered, member):
+    client = login(member)
+    page = html.unescape(
+        client.get(reverse("session_report", args=[session.code])).content.decode()
+    )
+    assert "Les thèmes des contributions" in page
+    assert "<li>Organisation *du* temps</li>" in page
+    assert '<span class="badge theme-badge">Organisation *du* temps</span> Carte 0' in page
+
+    markdown = client.get(reverse("session_report_markdown", args=[session.code])).content.decode()
+    assert "- Organisation \\*du\\* temps" in markdown
+    assert "Carte 0 (" in markdown and "· thème : Organisation \\*du\\* temps" in markdown
+
+
+def test_the_carnet_shows_each_card_in_its_theme(login, session, clustered, consultants):
+    author = consultants[0]
+    page = html.unescape(login(author).get(reverse("logbook")).content.decode())
+    assert '<span class="badge theme-badge">Organisation *du* temps</span>' in page
+    markdown = login(author).get(reverse("logbook_markdown")).content.decode()
+    assert "thème : Organisation \\*du\\* temps" in markdown
+
+
+def test_the_data_export_gives_each_card_its_theme_and_the_facilitator_theirs(
+    login, session, clustered, consultants, facilitator
+):
+    data = login(consultants[0]).get(reverse("account_data_json")).json()
+    themes = {card["text"]: card.get("theme") for card in data["contributions"]}
+    assert themes["Carte 0"] == "Organisation *du* temps"
+    assert themes["Carte 3"] is None
+
+    mine = login(facilitator).get(reverse("account_data_json")).json()
+    assert [theme["name"] for theme in mine["themes"]] == ["Organisation *du* temps"]
+    markdown = login(facilitator).get(reverse("account_data_markdown")).content.decode()
+    assert ": Organisation *du* temps" in markdown
