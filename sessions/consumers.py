@@ -13,14 +13,14 @@ from sessions import broadcast, layer_watch, presence, services
 from sessions.access import session_for_member
 from sessions.broadcast import group_name
 from sessions.models import Session
-from sessions.roles import role_of
+from sessions.roles import ROOM, role_of
 from sessions.state import stamp
 
 _session_for = database_sync_to_async(session_for_member)
 
 
 @database_sync_to_async
-def _join(session: Session, user, channel_name: str, language: str) -> bool:
+def _join(session: Session, user, channel_name: str, language: str, screen: bool) -> bool:
     """Take a seat (a presence row); False when the person holds too many."""
     stale_before = timezone.now() - dt.timedelta(seconds=presence.TTL_SECONDS)
     try:
@@ -30,6 +30,7 @@ def _join(session: Session, user, channel_name: str, language: str) -> bool:
             channel_name=channel_name,
             language=language,
             stale_before=stale_before,
+            screen=screen,
         )
     except services.TooManySockets:
         return False
@@ -37,9 +38,9 @@ def _join(session: Session, user, channel_name: str, language: str) -> bool:
 
 
 @database_sync_to_async
-def _full_state(session: Session, user, language: str) -> tuple[str, str]:
-    """My audience, and the full state drawn for it."""
-    audience = role_of(session, user)
+def _full_state(session: Session, user, language: str, screen: bool) -> tuple[str, str]:
+    """My audience (the room, for a room screen), and the full state drawn for it."""
+    audience = ROOM if screen else role_of(session, user)
     return audience, broadcast.current_regions(session.pk, audience, language)
 
 
@@ -62,6 +63,12 @@ class SessionConsumer(AsyncWebsocketConsumer):
     session = None
     watch = None
     audience = None
+
+    def __init__(self, *args, screen=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The room screen's socket (sessions/routing.py): the ROOM audience,
+        # no presence shown, its own seats.
+        self.screen = screen
 
     async def __call__(self, scope, receive, send):
         if not layer_watch.accepting(get_channel_layer()):
@@ -92,7 +99,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
             return
         # The language of the page it belongs to (codev.middleware).
         self.language = chosen_language(self.scope.get("cookies", {}))
-        if not await _join(session, user, self.channel_name, self.language):
+        if not await _join(session, user, self.channel_name, self.language, self.screen):
             # Accepted only to be closed with a code that says why; it hears
             # nothing. The page tries again every few seconds and gets in
             # once one of the person's other screens has closed.
@@ -109,10 +116,12 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if self.watch is not None:
             self.watch.sockets.add(self)
         # Full state on every (re)connect: nothing depends on missed messages.
-        self.audience, html = await _full_state(session, user, self.language)
+        self.audience, html = await _full_state(session, user, self.language, self.screen)
         await self.send(text_data=stamp(html))
         presence.keeper().add(self.channel_name)
-        await broadcast.announce_presence(self.session.pk)
+        if not self.screen:
+            # A room screen is nobody: who is online does not change.
+            await broadcast.announce_presence(self.session.pk)
 
     async def disconnect(self, code):
         if self.watch is not None:
@@ -126,7 +135,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
                 logger.warning("Leaving %s without the channel layer", self.group)
             presence.keeper().discard(self.channel_name)
             await _leave(self.session, self.channel_name)
-            await broadcast.announce_presence(self.session.pk)
+            if not self.screen:
+                await broadcast.announce_presence(self.session.pk)
 
     async def receive(self, text_data=None, bytes_data=None):
         # Nothing travels up the socket: every change is an HTTP POST, and the
@@ -139,6 +149,9 @@ class SessionConsumer(AsyncWebsocketConsumer):
 
     async def session_state(self, event):
         user_id = self.scope["user"].pk
+        if self.screen:
+            await self._to_room(event, user_id)
+            return
         if "roles" in event:
             # A full state: roles may have changed, mine with them.
             audience = event["roles"].get(str(user_id))
@@ -156,4 +169,26 @@ class SessionConsumer(AsyncWebsocketConsumer):
             return
         self.audience = audience
         html = broadcast.for_socket(event["html"], self.language, audience)
+        await self.send(text_data=stamp(html))
+
+    async def _to_room(self, event, user_id):
+        """A room screen hears every change, as long as its person is a member;
+        not who is online, which it does not show."""
+        if "roles" in event:
+            member = str(user_id) in event["roles"]
+        elif "members" in event:
+            member = user_id in event["members"]
+        else:
+            return
+        if not member:
+            await self.close()
+            return
+        by_audience = event["html"].get(self.language, {})
+        html = by_audience.get(ROOM)
+        if html is None:
+            # Drawn before this screen was there to be drawn for: the full
+            # state instead, which the page takes whatever version it shows.
+            _audience, html = await _full_state(
+                self.session, self.scope["user"], self.language, screen=True
+            )
         await self.send(text_data=stamp(html))

@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from sessions import spec
-from sessions.roles import AUDIENCES
+from sessions.roles import AUDIENCES, CONSULTANT, ROOM
 from sessions.state import SERVER_NOW_MARK, LiveState, base_context
 
 TEMPLATE = "sessions/live.html"
@@ -63,22 +63,37 @@ class Delta:
         return f"{wrap}{html}</div>" if wrap else html
 
     def render(self) -> dict[str, dict[str, str]]:
-        """{language: {audience: html}}, each opening with the envelope."""
+        """{language: {audience: html}}, each opening with the envelope.
+
+        The room screen (sessions.roles.ROOM), in the languages open room
+        screens read, gets what the consultants get of the parts it shows
+        (spec.ROOM_PARTIALS): their very text, or its own drawing of the
+        parts that read the audience (spec.ROOM_DRAWS_ITS_OWN).
+        """
         head = envelope(self.session.version)
         rendered = {}
         for language in sorted(self.claimed.languages):
+            room = language in self.claimed.room_languages
+            screens = (*AUDIENCES, ROOM) if room else AUDIENCES
             with translation.override(language):
-                html = {audience: [head] for audience in AUDIENCES}
+                html = {audience: [head] for audience in screens}
                 for partial, audiences, shared, step, context in self.parts:
                     if shared:
                         text = self._render_one(partial, audiences[0], step, dict(context))
-                        for audience in audiences:
-                            html[audience].append(text)
-                        continue
-                    for audience in audiences:
-                        html[audience].append(
-                            self._render_one(partial, audience, step, dict(context))
+                        texts = dict.fromkeys(audiences, text)
+                    else:
+                        texts = {
+                            audience: self._render_one(partial, audience, step, dict(context))
+                            for audience in audiences
+                        }
+                    if room and CONSULTANT in audiences and partial in spec.ROOM_PARTIALS:
+                        texts[ROOM] = (
+                            self._render_one(partial, ROOM, step, dict(context))
+                            if partial in spec.ROOM_DRAWS_ITS_OWN
+                            else texts[CONSULTANT]
                         )
+                    for audience, text in texts.items():
+                        html[audience].append(text)
             rendered[language] = {audience: "".join(parts) for audience, parts in html.items()}
         return rendered
 

@@ -48,6 +48,9 @@ class Claimed:
     session: Session
     languages: set
     members: list
+    # The languages the open room screens read (none open: nothing is drawn
+    # for the room).
+    room_languages: set = frozenset()
 
     @property
     def version(self) -> int:
@@ -157,6 +160,8 @@ def claim(
         f" (SELECT {group}.code FROM {group} WHERE {group}.id = {table}.group_id) AS group_code,"
         f" (SELECT {_aggregate(presence + '.language')} FROM {presence}"
         f" WHERE {presence}.session_id = {table}.id) AS languages,"
+        f" (SELECT {_aggregate(presence + '.language')} FROM {presence}"
+        f" WHERE {presence}.session_id = {table}.id AND {presence}.screen) AS room_languages,"
         f" (SELECT {_aggregate(membership + '.user_id')} FROM {membership}"
         f" WHERE {membership}.group_id = {table}.group_id) AS members"
     )
@@ -177,8 +182,9 @@ def claim(
         return None
     row.group = Group(pk=row.group_id, name=row.group_name, code=row.group_code)
     languages = {settings.LANGUAGE_CODE, *filter(None, (row.languages or "").split(","))}
+    room_languages = set(filter(None, (row.room_languages or "").split(",")))
     members = sorted(int(pk) for pk in str(row.members or "").split(",") if pk)
-    return Claimed(session=row, languages=languages, members=members)
+    return Claimed(session=row, languages=languages, members=members, room_languages=room_languages)
 
 
 def _first(sql: str, params) -> Session | None:

@@ -470,6 +470,9 @@ class Presence(models.Model):
     seen_at = models.DateTimeField(default=timezone.now, db_index=True)
     # The language the phone reads: broadcasts are rendered in each one present.
     language = models.CharField(max_length=8, default=settings.LANGUAGE_CODE)
+    # A room screen's socket (sessions.roles.ROOM): it hears the session but is
+    # nobody, so it shows no one online and holds no seat of its person's.
+    screen = models.BooleanField(default=False)
 
     def __str__(self):
         return f"{self.user_id} @ {self.session_id}"

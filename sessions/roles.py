@@ -6,6 +6,11 @@ FACILITATOR = Participation.Role.FACILITATOR
 CLIENT = Participation.Role.CLIENT
 CONSULTANT = Participation.Role.CONSULTANT
 AUDIENCES = (FACILITATOR, CLIENT, CONSULTANT)
+# The room screen (/s/<code>/salle/, a projector or a TV): not a person, not a
+# role. It sees what every consultant sees of the board, the header and the
+# queue, with no control and nothing private; its own audience in the
+# broadcast, drawn only while a room screen is open.
+ROOM = "room"
 
 
 def role_map(session: Session, memberships) -> dict[int, str]:

@@ -695,7 +695,13 @@ class TooManySockets(Exception):
 
 
 def presence_join(
-    *, session_id: int, user, channel_name: str, language: str = "", stale_before=None
+    *,
+    session_id: int,
+    user,
+    channel_name: str,
+    language: str = "",
+    stale_before=None,
+    screen: bool = False,
 ) -> None:
     """The one write a socket makes: presence exists only while it is open.
 
@@ -705,11 +711,13 @@ def presence_join(
     dead process do not hold a seat). The count and the insert are serialized
     per person by a lock on their user row, across processes: two sockets
     opened at once cannot both take the last seat. NO KEY UPDATE, so rows that
-    merely refer to the person (a card being posted) are not held up.
+    merely refer to the person (a card being posted) are not held up. A room
+    screen's socket (`screen`) counts against the person's room screens, not
+    their own seats.
     """
     with transaction.atomic():
         list(User.objects.select_for_update(no_key=True).filter(pk=user.pk).values("pk"))
-        held = Presence.objects.filter(session_id=session_id, user=user)
+        held = Presence.objects.filter(session_id=session_id, user=user, screen=screen)
         if stale_before is not None:
             held = held.filter(seen_at__gte=stale_before)
         if held.count() >= settings.LIVE_SOCKETS_PER_PERSON:
@@ -719,6 +727,7 @@ def presence_join(
             user=user,
             channel_name=channel_name,
             language=language or settings.LANGUAGE_CODE,
+            screen=screen,
         )
 
 

@@ -72,6 +72,28 @@ SPEC = {
     ),
 }
 
+# What the room screen shows of what the consultants are sent: the header, the
+# board and the queue, never a composer, the presence, the setup or the
+# feedback. Those that read the audience are drawn for the room itself; the
+# others are the consultants' very text (sessions.deltas).
+ROOM_PARTIALS = frozenset(
+    {
+        "header",
+        "board-pane",
+        "queue",
+        "question",
+        "card",
+        "card-gone",
+        "theme",
+        "theme-name",
+        "action",
+        "learning",
+        "hand",
+        "hand-gone",
+    }
+)
+ROOM_DRAWS_ITS_OWN = frozenset({"header", "board-pane", "queue"})
+
 # A form is on screen only while it can be sent: the demand's three, until
 # the contract is validated (and the consultants' and the facilitator's once
 # there is a demand to answer).

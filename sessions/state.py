@@ -16,13 +16,14 @@ from django.utils.crypto import salted_hmac
 from groups.models import Membership, Topic
 from sessions import forms, spec, steps
 from sessions.models import ActionItem, Participation, Session
-from sessions.roles import AUDIENCES, CLIENT, FACILITATOR, role_map
+from sessions.roles import AUDIENCES, CLIENT, FACILITATOR, ROOM, role_map
 
 # The live page's regions, each a partial of sessions/live.html swapped out of
 # band. A change names the regions it touches (services._changed); None is all.
 # The flash is not one of them: it is the poster's alone, added to the answer
 # to their POST (`render_regions(..., answer=True)`), so no broadcast wipes it.
 REGIONS = ("header", "composer", "board", "queue", "presence", "setup")
+ROOM_REGIONS = ("header", "board", "queue", "join")
 # Regions whose HTML is the same for every audience: rendered once.
 SHARED_REGIONS = frozenset({"presence"})
 
@@ -35,6 +36,8 @@ class LiveState:
     present_user_ids: set
     # The languages the open sockets read (always with the default one).
     languages: set = field(default_factory=lambda: {settings.LANGUAGE_CODE})
+    # Those the open room screens read: the room is drawn in these alone.
+    room_languages: set = field(default_factory=set)
     # The board's and the queue's content: left empty when a change touches
     # neither (load_state's `regions`), since nothing renders it then.
     questions: list = field(default_factory=list)
@@ -118,8 +121,12 @@ def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
         roles=role_map(session, memberships),
         present_user_ids=set(),
     )
-    for user_id, language in session.presences.values_list("user_id", "language"):
-        state.present_user_ids.add(user_id)
+    for user_id, language, screen in session.presences.values_list("user_id", "language", "screen"):
+        # A room screen is nobody: its person is online only from a screen of theirs.
+        if screen:
+            state.room_languages.add(language)
+        else:
+            state.present_user_ids.add(user_id)
         state.languages.add(language)
     content = set()
     if regions is None or "board" in regions:
@@ -248,7 +255,12 @@ def render_regions(
     after a success, so acting again clears an earlier refusal).
     """
     context = context_for(state, audience, bound=bound) | extra
-    names = ["regions"] if regions is None else [name for name in REGIONS if name in regions]
+    if audience == ROOM:
+        # The room screen's regions: the header, the board, the queue, and the
+        # way in while the session has not started.
+        names = ["room-regions"] if regions is None else [n for n in ROOM_REGIONS if n in regions]
+    else:
+        names = ["regions"] if regions is None else [n for n in REGIONS if n in regions]
     if answer:
         names.append("flash")
     return "".join(
@@ -286,11 +298,12 @@ def render_all_audiences(state: LiveState, regions=None) -> dict[str, dict[str, 
             if regions is not None and SHARED_REGIONS.issuperset(regions):
                 rendered[language] = {"all": render_regions(state, AUDIENCES[0], regions=regions)}
                 continue
+            screens = (*AUDIENCES, ROOM) if language in state.room_languages else AUDIENCES
             rendered[language] = {
                 audience: render_regions(
                     state, audience, regions=regions, server_now=SERVER_NOW_MARK
                 )
-                for audience in AUDIENCES
+                for audience in screens
             }
     return rendered
 

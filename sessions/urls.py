@@ -8,6 +8,7 @@ urlpatterns = [
     path("s/<str:code>/", live.session_detail, name="session_detail"),
     path("s/<str:code>/qr.svg", live.session_qr, name="session_qr"),
     path("s/<str:code>/state/", live.session_state, name="session_state"),
+    path("s/<str:code>/salle/", live.session_room, name="session_room"),
     path("s/<str:code>/roles/", live.session_roles, name="session_roles"),
     path("s/<str:code>/start/", live.session_start, name="session_start"),
     path("s/<str:code>/step/", live.session_move, name="session_move"),

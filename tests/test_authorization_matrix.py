@@ -303,6 +303,10 @@ ROWS = [
     Row("session_qr", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=session_code),
     # The full state a page that missed a message asks for (static/js/live.js).
     Row("session_state", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=session_code),
+    # The room screen: any member may put it on the projector.
+    Row("session_room", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=session_code),
+    Row("session_room", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=session_code,
+        state=Step.CONTRIBUTIONS, variant="live"),
     # Before the start any member names the roles; then the facilitator alone.
     # The others' form is one drawn before the start: 409, the session moved on.
     Row("session_roles", POST, (LOGIN, 404, 302, 302, 302, 302), kwargs=session_code,
@@ -458,6 +462,12 @@ SOCKET = Row(
     GET,
     (REFUSED, REFUSED, ACCEPTED, ACCEPTED, ACCEPTED, ACCEPTED),
 )
+# The room screen's socket: the same door, the ROOM audience behind it.
+ROOM_SOCKET = Row(
+    "^ws/sessions/(?P<code>[A-Za-z0-9_-]{1,16})/salle/$",
+    GET,
+    (REFUSED, REFUSED, ACCEPTED, ACCEPTED, ACCEPTED, ACCEPTED),
+)
 # Every other websocket path: refused for everyone (codev.websocket.refuse).
 UNROUTED_SOCKET = Row("", GET, (REFUSED,) * 6)
 
@@ -508,7 +518,7 @@ def test_the_project_urls_and_set_language_have_their_own_rows():
 
 
 def test_every_socket_route_is_in_the_matrix():
-    assert socket_routes() == {SOCKET.name, UNROUTED_SOCKET.name}
+    assert socket_routes() == {SOCKET.name, ROOM_SOCKET.name, UNROUTED_SOCKET.name}
 
 
 def test_rows_are_not_written_twice():
@@ -751,6 +761,31 @@ async def test_socket(world, asgi_application, empty_channel_layer, role):
             assert '<span class="step-number">2</span> Clarification' in state
             # The state of the person's own audience: controls for the facilitator alone.
             assert ('data-testid="next-step"' in state) is (role == "facilitator")
+    finally:
+        await communicator.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("role", ROLES)
+async def test_room_socket(world, asgi_application, empty_channel_layer, role):
+    await database_sync_to_async(go_live)(world.session, Step.CLARIFICATION)
+
+    communicator, connected = await socket_as(
+        asgi_application, f"/ws/sessions/{world.session.code}/salle/", world.users[role]
+    )
+
+    try:
+        if ROOM_SOCKET.status_for(role) == REFUSED:
+            assert connected is False
+            assert await communicator.receive_nothing()
+        else:
+            assert connected is True
+            state = await communicator.receive_from()
+            assert '<span class="step-number">2</span> Clarification' in state
+            # The room's regions, whoever opened it: no composer, no control.
+            assert 'id="live-composer"' not in state and 'id="live-presence"' not in state
+            assert "<form" not in state and "<button" not in state
     finally:
         await communicator.disconnect()
 

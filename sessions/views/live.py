@@ -23,7 +23,7 @@ from sessions import broadcast, forms, services, spec
 from sessions.access import get_session_for, joined_in_time, not_there, was_there
 from sessions.deltas import envelope
 from sessions.models import Contribution, HandRaise, Question, Theme
-from sessions.roles import FACILITATOR, role_of
+from sessions.roles import FACILITATOR, ROOM, role_of
 from sessions.services import StepConflict
 from sessions.state import (
     context_for,
@@ -340,11 +340,25 @@ def question_mark(request, code, item):
 
 @login_required
 @require_GET
+def session_room(request, code):
+    """The room screen: for a projector or a TV, opened by any member (the
+    facilitator's controls link to it). What every consultant sees of the
+    header, the board and the queue, large, with no control."""
+    session, _role = get_session_for(request, code)
+    state = load_state(session.pk, live=True)
+    context = context_for(state, ROOM) | {"max_sockets": settings.LIVE_SOCKETS_PER_PERSON}
+    return render(request, "sessions/room.html", context)
+
+
+@login_required
+@require_GET
 def session_state(request, code):
     """The full state of the live page, for my role, in my language: a page
-    that missed a message asks for it (static/js/live.js), as on a reconnect."""
+    that missed a message asks for it (static/js/live.js), as on a reconnect.
+    `?salle=1`: the room screen's."""
     session, role = get_session_for(request, code)
-    html = broadcast.current_regions(session.pk, role, get_language())
+    audience = ROOM if request.GET.get("salle") else role
+    html = broadcast.current_regions(session.pk, audience, get_language())
     return HttpResponse(stamp(html))
 
 

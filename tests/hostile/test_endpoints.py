@@ -153,6 +153,7 @@ ENDPOINTS = [
     Endpoint("demand_validate", ("session",)),
     Endpoint("contribution_post", ("session",), {"kind": ["mirror"], "text": TEXT}),
     Endpoint("contribution_tag", ("session", "contribution"), {"tag": ["keep", "not_now", ""]}),
+    Endpoint("session_room", ("session",), method="get"),
     Endpoint("card_place", ("session", "contribution"), {"theme": ["", "@theme"]}),
     Endpoint("theme_create", ("session",), {"name": TEXT}),
     Endpoint("theme_rename", ("session", "theme"), {"name": TEXT}),
