@@ -42,8 +42,9 @@ class SessionPlanForm(forms.ModelForm):
 
     class Meta:
         model = Session
-        fields = ["scheduled_at", "place"]
+        fields = ["scheduled_at", "place", "timer"]
         widgets = {
+            "timer": forms.RadioSelect,
             "scheduled_at": forms.DateTimeInput(
                 attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
             ),
@@ -51,6 +52,8 @@ class SessionPlanForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Left out of a post (an older form, a script): the model's default.
+        self.fields["timer"].required = False
         preset = self.initial.get("format_minutes") or SessionFormat.TWO_HOURS
         split = steps.budgets_for(int(preset))
         for step in steps.ORDER:
@@ -164,6 +167,10 @@ class ContributionForm(ComposerForm):
 
 class TagForm(forms.Form):
     tag = forms.ChoiceField(choices=[("", "—"), *ContributionTag.Tag.choices], required=False)
+
+
+class TimerForm(forms.Form):
+    timer = forms.ChoiceField(label=_("Compte à rebours"), choices=Session.Timer.choices)
 
 
 class ThemeForm(forms.Form):

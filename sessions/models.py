@@ -37,6 +37,15 @@ class Session(models.Model):
         LIVE = "live", _("en cours")
         CLOSED = "closed", _("terminée")
 
+    class Timer(models.TextChoices):
+        """Who sees the step's countdown. Some facilitators find a countdown on
+        every phone puts pressure on the client: the others then read the
+        step's budget, « environ 15 min », and never an overrun."""
+
+        EVERYONE = "everyone", _("sur tous les écrans")
+        FACILITATOR = "facilitator", _("sur l'écran de l'animateur seulement")
+        NOWHERE = "nowhere", _("nulle part (le temps prévu seulement)")
+
     # A session that started a few hours ago still counts as "next" on the home
     # page; after that it is listed with the past ones.
     LIVE_GRACE = dt.timedelta(hours=4)
@@ -71,6 +80,9 @@ class Session(models.Model):
     )
     step = models.CharField(max_length=16, choices=Step, blank=True)
     step_started_at = models.DateTimeField(null=True, blank=True)
+    timer = models.CharField(
+        _("compte à rebours"), max_length=16, choices=Timer, default=Timer.EVERYONE
+    )
     # « +5 min » on the current step, reset by each step change; capped.
     extra_minutes = models.PositiveSmallIntegerField(default=0)
     # Bumped by every write that changes what a screen shows; each region carries
@@ -124,6 +136,17 @@ class Session(models.Model):
     @property
     def is_closed(self):
         return self.status == self.Status.CLOSED
+
+    def shows_countdown(self, audience: str) -> bool:
+        """Whether `audience`'s screen counts the step down (Session.Timer)."""
+        if self.timer == self.Timer.EVERYONE:
+            return True
+        return self.timer == self.Timer.FACILITATOR and audience == "facilitator"
+
+    @property
+    def step_budget_minutes(self):
+        """The step's budget, for « environ 15 min »."""
+        return self.step_budgets.get(self.step, 0) + self.extra_minutes
 
     @property
     def step_budget_seconds(self):

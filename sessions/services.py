@@ -224,6 +224,13 @@ def session_add_time(*, session, by, minutes: int = 5) -> None:
     _send(Delta(claimed).add("header"))
 
 
+def session_set_timer(*, session, by, timer: str) -> None:
+    """The facilitator changes, live, who sees the step's countdown
+    (Session.Timer): the header, for every screen."""
+    claimed = _claim(session, by, roles=(FACILITATOR,), steps=steps.ORDER, values={"timer": timer})
+    _send(Delta(claimed).add("header"))
+
+
 def session_close(*, session, by) -> None:
     session = _current(session, by)
     _require(session, by, FACILITATOR)

@@ -398,6 +398,8 @@ def base_context(session: Session, audience: str) -> dict:
         "previous_step": session.step
         and steps.preceding(session.step, include_retour=session.include_retour),
         "pinned": spec.pins_demand(session),
+        "countdown": session.shows_countdown(audience),
+        "timer_choices": Session.Timer.choices,
         "composer_forms": spec.composer_forms(session, audience),
         "budgets": [
             (steps.Step(step).label, session.step_budgets.get(step, 0)) for step in steps.ORDER

@@ -13,6 +13,7 @@ urlpatterns = [
     path("s/<str:code>/start/", live.session_start, name="session_start"),
     path("s/<str:code>/step/", live.session_move, name="session_move"),
     path("s/<str:code>/time/", live.session_add_time, name="session_add_time"),
+    path("s/<str:code>/timer/", live.session_timer, name="session_timer"),
     path("s/<str:code>/close/", live.session_close, name="session_close"),
     path("s/<str:code>/expose/", live.expose_save, name="expose_save"),
     path("s/<str:code>/questions/", live.question_post, name="question_post"),

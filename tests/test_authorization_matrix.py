@@ -303,6 +303,9 @@ ROWS = [
     Row("session_qr", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=session_code),
     # The full state a page that missed a message asks for (static/js/live.js).
     Row("session_state", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=session_code),
+    # Who sees the countdown: the facilitator's choice, live.
+    Row("session_timer", POST, (LOGIN, 404, 403, 403, 403, 302), kwargs=session_code,
+        data=fixed(timer="nowhere"), state=Step.EXPOSE, on_get=405),
     # The room screen: any member may put it on the projector.
     Row("session_room", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=session_code),
     Row("session_room", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=session_code,
@@ -587,7 +590,13 @@ def fingerprint(world):
     """What a refused request must leave as it was."""
     session = Session.objects.get(pk=world.session.pk)
     return {
-        "session": (session.version, session.status, session.step, session.report_all_cards),
+        "session": (
+            session.version,
+            session.status,
+            session.step,
+            session.report_all_cards,
+            session.timer,
+        ),
         "users": User.objects.count(),
         "memberships": Membership.objects.count(),
         "invitations": Invitation.objects.count(),

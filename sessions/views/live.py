@@ -177,6 +177,7 @@ def _action(name, form_class, service, **fixed):
 
 
 session_add_time = _action("time", None, services.session_add_time)
+session_timer = _action("timer", forms.TimerForm, services.session_set_timer)
 session_close = _action("close", None, services.session_close)
 expose_save = _action("expose", forms.ExposeForm, services.expose_save)
 question_post = _action("question", forms.QuestionForm, services.question_post)

@@ -154,6 +154,7 @@ ENDPOINTS = [
     Endpoint("contribution_post", ("session",), {"kind": ["mirror"], "text": TEXT}),
     Endpoint("contribution_tag", ("session", "contribution"), {"tag": ["keep", "not_now", ""]}),
     Endpoint("session_room", ("session",), method="get"),
+    Endpoint("session_timer", ("session",), {"timer": ["everyone", "facilitator", "nowhere"]}),
     Endpoint("card_place", ("session", "contribution"), {"theme": ["", "@theme"]}),
     Endpoint("theme_create", ("session",), {"name": TEXT}),
     Endpoint("theme_rename", ("session", "theme"), {"name": TEXT}),
