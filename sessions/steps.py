@@ -113,18 +113,6 @@ def preceding(step: str, *, include_retour: bool) -> str | None:
     steps = ORDER if include_retour else ORDER[1:]
     index = steps.index(step)
     return steps[index - 1] if index > 0 else None
-
-
-def composer_forms(session, audience: str) -> tuple[str, ...]:
-    """The forms, with their fields, that the live page's composer shows `audience` now.
-
-    The same conditions as the composer partial of sessions/live.html (a test
-    renders every stage for every audience and compares). A refused post of
-    one of these forms shows its errors in place; any other post cannot, so
-    the view says why in the flash instead (sessions.views.live._handle).
-    """
-    if session.status != "live":
-        return ()
     step = session.step
     if step == Step.EXPOSE and audience != "consultant":
         return ("expose",)
