@@ -113,17 +113,3 @@ def preceding(step: str, *, include_retour: bool) -> str | None:
     steps = ORDER if include_retour else ORDER[1:]
     index = steps.index(step)
     return steps[index - 1] if index > 0 else None
-    step = session.step
-    if step == Step.EXPOSE and audience != "consultant":
-        return ("expose",)
-    if step == Step.CLARIFICATION and audience == "consultant":
-        return ("question",)
-    if step == Step.DEMAND and audience == "client" and not session.demand_validated_at:
-        return ("demand",)
-    if step == Step.CONTRIBUTIONS and audience == "consultant":
-        return ("contribution",)
-    if step == Step.ACTION_PLAN and audience == "client":
-        return ("action",)
-    if step == Step.LEARNINGS:
-        return ("learning", "feedback")
-    return ()
