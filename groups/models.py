@@ -78,10 +78,37 @@ class User(AbstractUser):
 class SessionFormat(models.IntegerChoices):
     """Total duration of a session, in minutes."""
 
-    ONE_HOUR = 60, _("1 h")
+    # The short formats groups use: the same six steps, smaller budgets.
+    FLASH = 45, _("codev flash, 45 min")
+    ONE_HOUR = 60, _("codev express, 1 h")
     NINETY_MINUTES = 90, _("1 h 30")
     TWO_HOURS = 120, _("2 h")
     THREE_HOURS = 180, _("3 h")
+
+
+class SavedFormat(models.Model):
+    """A group's own format: a name and minutes per step, saved when planning
+    a session with a custom split, offered for the group's next sessions."""
+
+    group = models.ForeignKey("Group", on_delete=models.CASCADE, related_name="formats")
+    name = models.CharField(_("nom du format"), max_length=60)
+    step_budgets = models.JSONField(_("minutage"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("format du groupe")
+        verbose_name_plural = _("formats du groupe")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "name"], name="saved_format_name_per_group")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def minutes(self) -> int:
+        return sum(self.step_budgets.values())
 
 
 class CadenceWeek(models.IntegerChoices):

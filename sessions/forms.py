@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from groups import dates
-from groups.models import SessionFormat, Topic, User
+from groups.models import SavedFormat, SessionFormat, Topic, User
 from sessions import steps
 from sessions.models import (
     ActionItem,
@@ -29,15 +29,19 @@ def first_error(form) -> str:
     return _("%(field)s : %(error)s") % {"field": label, "error": errors[0]}
 
 
-class SessionPlanForm(forms.ModelForm):
-    """Date, place and format; a custom format types the minutes of each step."""
+SAVED = "saved-"
 
-    format_minutes = forms.ChoiceField(
-        label=_("Format"),
-        choices=[
-            *((str(value), label) for value, label in SessionFormat.choices),
-            (CUSTOM, _("personnalisé : minutes par étape ci-dessous")),
-        ],
+
+class SessionPlanForm(forms.ModelForm):
+    """Date, place and format: a preset, one of the group's own, or a custom
+    split typed per step, which the group may save under a name."""
+
+    format_minutes = forms.ChoiceField(label=_("Format"))
+    save_as = forms.CharField(
+        label=_("Enregistrer ce minutage pour les prochaines séances, sous le nom"),
+        max_length=60,
+        required=False,
+        help_text=_("Seulement pour un format personnalisé ; laissez vide sinon."),
     )
 
     class Meta:
@@ -50,8 +54,15 @@ class SessionPlanForm(forms.ModelForm):
             ),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, group=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.group = group
+        self.saved = list(group.formats.all()) if group is not None else []
+        self.fields["format_minutes"].choices = [
+            *((str(value), label) for value, label in SessionFormat.choices),
+            *((f"{SAVED}{saved.pk}", saved.name) for saved in self.saved),
+            (CUSTOM, _("personnalisé : minutes par étape ci-dessous")),
+        ]
         # Left out of a post (an older form, a script): the model's default.
         self.fields["timer"].required = False
         preset = self.initial.get("format_minutes") or SessionFormat.TWO_HOURS
@@ -81,6 +92,12 @@ class SessionPlanForm(forms.ModelForm):
         choice = cleaned.get("format_minutes")
         if choice is None:
             return cleaned
+        if choice.startswith(SAVED):
+            saved = next(s for s in self.saved if f"{SAVED}{s.pk}" == choice)
+            self.instance.format_minutes = saved.minutes
+            self.instance.step_budgets = dict(saved.step_budgets)
+            self.instance.format_name = saved.name
+            return cleaned
         if choice != CUSTOM:
             self.instance.format_minutes = int(choice)
             self.instance.step_budgets = steps.budgets_for(int(choice))
@@ -99,7 +116,24 @@ class SessionPlanForm(forms.ModelForm):
             )
         self.instance.format_minutes = total
         self.instance.step_budgets = budgets
+        name = cleaned.get("save_as", "")
+        if name:
+            if any(saved.name.casefold() == name.casefold() for saved in self.saved):
+                self.add_error(
+                    "save_as", _("Le groupe a déjà un format de ce nom : choisissez-en un autre.")
+                )
+                return cleaned
+            self.instance.format_name = name
         return cleaned
+
+    def save(self, commit=True):
+        session = super().save(commit=commit)
+        name = self.cleaned_data.get("save_as", "")
+        if commit and name and self.cleaned_data.get("format_minutes") == CUSTOM:
+            SavedFormat.objects.create(
+                group=session.group, name=name, step_budgets=dict(session.step_budgets)
+            )
+        return session
 
 
 class ComposerForm(forms.Form):

@@ -59,6 +59,8 @@ class Session(models.Model):
     place = models.CharField(_("lieu ou lien de visio"), max_length=300, blank=True)
     # Total minutes: one of SessionFormat's presets, or the sum of a custom split.
     format_minutes = models.PositiveSmallIntegerField(_("format"), default=SessionFormat.TWO_HOURS)
+    # The name of the group's own format it was planned with (groups.SavedFormat).
+    format_name = models.CharField(_("nom du format"), max_length=60, blank=True)
     status = models.CharField(max_length=16, choices=Status, default=Status.PLANNED)
     topic = models.ForeignKey(
         Topic,
@@ -123,7 +125,10 @@ class Session(models.Model):
 
     @property
     def format_label(self):
-        """« 1 h 30 », « 2 h », « 1 h 45 »: the same shape for presets and custom totals."""
+        """« 1 h 30 », « 2 h », « 1 h 45 »: the same shape for presets and custom
+        totals; a group's own format by its name."""
+        if self.format_name:
+            return self.format_name
         hours, minutes = divmod(self.format_minutes, 60)
         if not hours:
             return f"{minutes} min"

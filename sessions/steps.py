@@ -88,6 +88,8 @@ GUIDES = {
 # Minutes per step for each preset format (total = the format). Contributions
 # get the largest share: it is the heart of the method.
 PRESET_BUDGETS = {
+    45: {"retour": 3, "expose": 5, "clarification": 7, "demand": 4,
+         "contributions": 14, "action_plan": 5, "learnings": 7},
     60: {"retour": 5, "expose": 10, "clarification": 10, "demand": 5,
          "contributions": 15, "action_plan": 5, "learnings": 10},
     90: {"retour": 5, "expose": 15, "clarification": 15, "demand": 10,

@@ -42,7 +42,7 @@ def session_plan(request, code):
         "format_minutes": group.default_format,
     }
     data = request.POST if request.method == "POST" else None
-    form = SessionPlanForm(data, initial=initial)
+    form = SessionPlanForm(data, initial=initial, group=group)
     if request.method == "POST" and form.is_valid():
         form.instance.group = group
         form.instance.created_by = request.user
@@ -52,6 +52,9 @@ def session_plan(request, code):
     presets = [
         (label, [(step.label, budgets_for(value)[step]) for step in ORDER])
         for value, label in SessionFormat.choices
+    ] + [
+        (saved.name, [(step.label, saved.step_budgets.get(step, 0)) for step in ORDER])
+        for saved in form.saved
     ]
     return render(
         request,
