@@ -181,6 +181,16 @@ class DemandForm(ComposerForm):
     )
 
 
+class ReformulationForm(ComposerForm):
+    form_name = "reformulation"
+
+    text = forms.CharField(
+        label=_("Ce que j'ai compris :"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class DemandCheckForm(forms.Form):
     verdict = forms.ChoiceField(choices=DemandCheck.Verdict.choices)
 

@@ -273,6 +273,17 @@ class ContributionQuerySet(models.QuerySet):
         )
 
 
+class Reformulation(Authored):
+    """A consultant's « Ce que j'ai compris : … » at step 3, before the client
+    settles the demand: visible to all, read by the client beside the draft."""
+
+    text = models.CharField(_("ce que j'ai compris"), max_length=500)
+
+    class Meta(Authored.Meta):
+        verbose_name = _("reformulation")
+        verbose_name_plural = _("reformulations")
+
+
 class Theme(Authored):
     """A group of cards at step 4, named by the facilitator (the Metaplan
     method: the group's written cards, clustered into a collective production).

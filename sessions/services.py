@@ -29,6 +29,7 @@ from sessions.models import (
     Presence,
     PrivateNote,
     Question,
+    Reformulation,
     Session,
     Theme,
 )
@@ -322,6 +323,30 @@ def demand_save(*, session, by, text: str) -> None:
         # A new wording asks the consultants again.
         DemandCheck.objects.filter(session_id=claimed.session.pk).delete()
         _demand_changed(claimed, composer=True)
+
+
+def reformulation_post(*, session, by, text: str) -> Reformulation:
+    """A consultant says what they understood, while the demand is not settled."""
+    reformulation = Reformulation(author=by, text=text)
+    claimed = _claim(
+        session,
+        by,
+        roles=(CONSULTANT,),
+        steps=(Step.DEMAND,),
+        where=[(f"{guard.column('demand_validated_at')} IS NULL", [])],
+        checks=[_demand_open],
+        insert=reformulation,
+    )
+    _send(
+        Delta(claimed).append(
+            "reformulations",
+            "reformulation",
+            step=Step.DEMAND,
+            shared=True,
+            reformulation=reformulation,
+        )
+    )
+    return reformulation
 
 
 def demand_check(*, session, by, verdict: str) -> None:

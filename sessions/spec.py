@@ -41,10 +41,11 @@ SPEC = {
         controls={CLIENT: {"answer"}, FACILITATOR: {"hide"}},
     ),
     Step.DEMAND: StepSpec(
-        board=frozenset({"checks"}),
+        board=frozenset({"checks", "reformulations"}),
         composer={
             CLIENT: ("demand",),
-            CONSULTANT: ("demand_check",),
+            # What each understood, before the client settles the wording.
+            CONSULTANT: ("reformulation", "demand_check"),
             FACILITATOR: ("demand_validate",),
         },
     ),
@@ -88,6 +89,7 @@ ROOM_PARTIALS = frozenset(
         "theme-name",
         "action",
         "learning",
+        "reformulation",
         "hand",
         "hand-gone",
     }
@@ -99,6 +101,7 @@ ROOM_DRAWS_ITS_OWN = frozenset({"header", "board-pane", "queue"})
 # there is a demand to answer).
 FORM_OPEN = {
     "demand": lambda session: not session.demand_validated_at,
+    "reformulation": lambda session: not session.demand_validated_at,
     "demand_check": lambda session: bool(session.demand_text) and not session.demand_validated_at,
     "demand_validate": lambda session: (
         bool(session.demand_text) and not session.demand_validated_at

@@ -45,6 +45,8 @@ class LiveState:
     # At step 4 and after: the facilitator's themes, each with its card_list,
     # and the cards in none (« à classer »), in the order they came there.
     themes: list = field(default_factory=list)
+    # At step 3: what the consultants understood (« Ce que j'ai compris »).
+    reformulations: list = field(default_factory=list)
     unsorted: list = field(default_factory=list)
     actions: list = field(default_factory=list)
     learnings: list = field(default_factory=list)
@@ -161,6 +163,8 @@ def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
             theme.actioned = theme.pk in actioned
     if "learnings" in content:
         state.learnings = list(session.learnings.select_related("author"))
+    if "reformulations" in content:
+        state.reformulations = list(session.reformulations.select_related("author"))
     if "checks" in content:
         state.checks = list(session.demandchecks.select_related("author"))
     if "previous_actions" in content and live:
@@ -334,6 +338,7 @@ def default_forms(state: LiveState, audience: str) -> dict:
         ),
         "question": forms.QuestionForm,
         "demand": lambda: forms.DemandForm(initial={"text": session.demand_text}),
+        "reformulation": forms.ReformulationForm,
         "contribution": forms.ContributionForm,
         "action": lambda: forms.ActionForm(initial=action_initial),
         "learning": forms.LearningForm,

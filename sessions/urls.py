@@ -20,6 +20,11 @@ urlpatterns = [
     path("s/<str:code>/questions/<str:item>/", live.question_mark, name="question_mark"),
     path("s/<str:code>/demand/", live.demand_save, name="demand_save"),
     path("s/<str:code>/demand/check/", live.demand_check, name="demand_check"),
+    path(
+        "s/<str:code>/demand/reformulations/",
+        live.reformulation_post,
+        name="reformulation_post",
+    ),
     path("s/<str:code>/demand/validate/", live.demand_validate, name="demand_validate"),
     path("s/<str:code>/contributions/", live.contribution_post, name="contribution_post"),
     path(

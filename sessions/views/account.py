@@ -28,6 +28,7 @@ from sessions.models import (
     Participation,
     PrivateNote,
     Question,
+    Reformulation,
     Theme,
 )
 
@@ -70,6 +71,7 @@ def _collect(user) -> dict:
         "contributions": contributions,
         # The themes the person named while facilitating (Metaplan).
         "themes": authored(Theme),
+        "reformulations": authored(Reformulation),
         "demand_checks": authored(DemandCheck),
         "actions": list(
             ActionItem.objects.filter(author=user)
@@ -163,6 +165,10 @@ def _as_json(data: dict) -> dict:
         "themes": [
             {**_place(t.session), "name": t.name, "created_at": _when(t.created_at)}
             for t in data["themes"]
+        ],
+        "reformulations": [
+            {**_place(r.session), "text": r.text, "created_at": _when(r.created_at)}
+            for r in data["reformulations"]
         ],
         "demand_checks": [
             {**_place(c.session), "verdict": c.verdict, "created_at": _when(c.created_at)}

@@ -150,6 +150,7 @@ ENDPOINTS = [
     ),
     Endpoint("demand_save", ("session",), {"text": TEXT}),
     Endpoint("demand_check", ("session",), {"verdict": ["understood", "rephrase"]}),
+    Endpoint("reformulation_post", ("session",), {"text": TEXT}),
     Endpoint("demand_validate", ("session",)),
     Endpoint("contribution_post", ("session",), {"kind": ["mirror"], "text": TEXT}),
     Endpoint("contribution_tag", ("session", "contribution"), {"tag": ["keep", "not_now", ""]}),
