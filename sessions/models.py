@@ -96,6 +96,10 @@ class Session(models.Model):
     expose_summary = models.TextField(_("la situation"), max_length=4000, blank=True)
     demand_text = models.CharField(_("Aidez-moi à …"), max_length=500, blank=True)
     demand_validated_at = models.DateTimeField(null=True, blank=True)
+    # The facilitator reopened the contract at step 4 (contributions drifted):
+    # until it is validated again, the client rewords and the consultants
+    # answer anew, there (DemandVersion keeps each validated wording).
+    demand_reopened_at = models.DateTimeField(null=True, blank=True)
     # The client's choice: the report shows every card, or only those they kept.
     report_all_cards = models.BooleanField(
         _("montrer toutes les contributions dans le compte rendu"), default=False
@@ -271,6 +275,23 @@ class ContributionQuerySet(models.QuerySet):
         return self.annotate(
             tag=Coalesce(Subquery(tags.values("tag")[:1]), Value(""), output_field=CharField())
         )
+
+
+class DemandVersion(models.Model):
+    """A wording of the demand as it was validated, with its time: a contract
+    reopened and validated again keeps every version."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="demand_versions")
+    text = models.CharField(_("Aidez-moi à …"), max_length=500)
+    validated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("version de la demande")
+        verbose_name_plural = _("versions de la demande")
+        ordering = ["validated_at", "pk"]
+
+    def __str__(self):
+        return self.text
 
 
 class Reformulation(Authored):

@@ -22,6 +22,7 @@ from sessions.models import (
     Contribution,
     ContributionTag,
     DemandCheck,
+    DemandVersion,
     Feedback,
     HandRaise,
     Learning,
@@ -282,7 +283,14 @@ def question_mark(*, session, by, question: Question, answered=None, hidden=None
 
 
 def _demand_changed(claimed, *, composer: bool) -> None:
-    """The demand's board, the same for all; and each role's demand pane."""
+    """The demand's board, the same for all; and each role's demand pane.
+
+    At step 4, the contract reopened, the demand shows in the header, the
+    board and every role's composer there: the full state, for a rare click.
+    """
+    if claimed.session.step == Step.CONTRIBUTIONS:
+        transaction.on_commit(lambda: broadcast.session_changed(claimed.session.pk))
+        return
     checks = list(
         DemandCheck.objects.filter(session_id=claimed.session.pk).select_related("author")
     )
@@ -298,9 +306,25 @@ def _demand_changed(claimed, *, composer: bool) -> None:
     _send(delta)
 
 
+def _reopened_at_step_4(current):
+    if current.step == Step.CONTRIBUTIONS and not current.demand_reopened_at:
+        raise ValidationError(
+            _("La demande n'est pas rouverte : seul l'animateur peut la rouvrir."),
+            code="not_reopened",
+        )
+
+
 def _demand_open(current):
     if current.demand_validated_at:
         raise ValidationError(_("La demande a déjà été validée."), code="validated")
+    _reopened_at_step_4(current)
+
+
+def _demand_steps():
+    """The demand is worded at step 3, and at step 4 once reopened: the
+    guarded write's condition for it."""
+    step, reopened = guard.column("step"), guard.column("demand_reopened_at")
+    return (f"({step} = %s OR {reopened} IS NOT NULL)", [str(Step.DEMAND)])
 
 
 def _has_demand(current):
@@ -315,8 +339,8 @@ def demand_save(*, session, by, text: str) -> None:
             session,
             by,
             roles=(CLIENT,),
-            steps=(Step.DEMAND,),
-            where=[(f"{validated_at} IS NULL", [])],
+            steps=(Step.DEMAND, Step.CONTRIBUTIONS),
+            where=[(f"{validated_at} IS NULL", []), _demand_steps()],
             values={"demand_text": text},
             checks=[_demand_open],
         )
@@ -355,9 +379,9 @@ def demand_check(*, session, by, verdict: str) -> None:
             session,
             by,
             roles=(CONSULTANT,),
-            steps=(Step.DEMAND,),
-            where=[(f"{guard.column('demand_text')} <> %s", [""])],
-            checks=[_has_demand],
+            steps=(Step.DEMAND, Step.CONTRIBUTIONS),
+            where=[(f"{guard.column('demand_text')} <> %s", [""]), _demand_steps()],
+            checks=[_has_demand, _reopened_at_step_4],
         )
         DemandCheck.objects.update_or_create(
             session_id=claimed.session.pk, author=by, defaults={"verdict": verdict}
@@ -371,11 +395,42 @@ def demand_validate(*, session, by) -> None:
             session,
             by,
             roles=(FACILITATOR,),
-            steps=(Step.DEMAND,),
-            where=[(f"{guard.column('demand_text')} <> %s", [""])],
-            values={"demand_validated_at": timezone.now()},
-            checks=[_has_demand],
+            steps=(Step.DEMAND, Step.CONTRIBUTIONS),
+            where=[(f"{guard.column('demand_text')} <> %s", [""]), _demand_steps()],
+            values={"demand_validated_at": timezone.now(), "demand_reopened_at": None},
+            checks=[_has_demand, _reopened_at_step_4],
         )
+        # Every validated wording is kept, with its time.
+        DemandVersion.objects.create(
+            session_id=claimed.session.pk,
+            text=claimed.session.demand_text,
+            validated_at=claimed.session.demand_validated_at,
+        )
+        _demand_changed(claimed, composer=True)
+
+
+def demand_reopen(*, session, by) -> None:
+    """At step 4 the facilitator reopens the contract (the contributions
+    drift): the client may reword it, the consultants answer again, and the
+    facilitator validates it anew; the earlier wording stays (DemandVersion)."""
+    validated_at = guard.column("demand_validated_at")
+
+    def validated(current):
+        if not current.demand_validated_at:
+            raise ValidationError(_("La demande n'est pas validée : rien à rouvrir."), code="open")
+
+    with transaction.atomic():
+        claimed = _claim(
+            session,
+            by,
+            roles=(FACILITATOR,),
+            steps=(Step.CONTRIBUTIONS,),
+            where=[(f"{validated_at} IS NOT NULL", [])],
+            values={"demand_validated_at": None, "demand_reopened_at": timezone.now()},
+            checks=[validated],
+        )
+        # The consultants answer « comprise / à reformuler » again.
+        DemandCheck.objects.filter(session_id=claimed.session.pk).delete()
         _demand_changed(claimed, composer=True)
 
 

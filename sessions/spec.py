@@ -50,8 +50,13 @@ SPEC = {
         },
     ),
     Step.CONTRIBUTIONS: StepSpec(
-        board=frozenset({"contributions", "themes"}),
-        composer={CONSULTANT: ("contribution",)},
+        board=frozenset({"contributions", "themes", "checks"}),
+        # The demand's forms only while the facilitator has reopened it.
+        composer={
+            CONSULTANT: ("demand_check", "contribution"),
+            CLIENT: ("demand",),
+            FACILITATOR: ("demand_validate",),
+        },
         # The facilitator clusters the cards into themes (Metaplan); the
         # client's tags, of a card or a whole theme, are theirs alone
         # (ContributionTag).
@@ -96,15 +101,24 @@ ROOM_PARTIALS = frozenset(
 )
 ROOM_DRAWS_ITS_OWN = frozenset({"header", "board-pane", "queue"})
 
+
 # A form is on screen only while it can be sent: the demand's three, until
 # the contract is validated (and the consultants' and the facilitator's once
 # there is a demand to answer).
+def demand_open(session, step) -> bool:
+    """The demand can be worded: at step 3 until the contract is validated, at
+    step 4 while the facilitator has reopened it."""
+    if session.demand_validated_at:
+        return False
+    return step == Step.DEMAND or (step == Step.CONTRIBUTIONS and bool(session.demand_reopened_at))
+
+
 FORM_OPEN = {
-    "demand": lambda session: not session.demand_validated_at,
-    "reformulation": lambda session: not session.demand_validated_at,
-    "demand_check": lambda session: bool(session.demand_text) and not session.demand_validated_at,
-    "demand_validate": lambda session: (
-        bool(session.demand_text) and not session.demand_validated_at
+    "demand": demand_open,
+    "reformulation": lambda session, step: step == Step.DEMAND and demand_open(session, step),
+    "demand_check": lambda session, step: bool(session.demand_text) and demand_open(session, step),
+    "demand_validate": lambda session, step: (
+        bool(session.demand_text) and demand_open(session, step)
     ),
 }
 
@@ -125,7 +139,7 @@ def composer_forms(session, audience: str, step: str | None = None) -> tuple[str
     if session.status != "live" or not step:
         return ()
     names = SPEC[step].composer.get(audience, ())
-    return tuple(name for name in names if FORM_OPEN.get(name, bool)(session))
+    return tuple(name for name in names if FORM_OPEN.get(name, lambda *_: True)(session, step))
 
 
 def board_content(session) -> set[str]:
@@ -167,4 +181,6 @@ def panes(session, audience: str) -> list[Pane]:
 
 
 def pins_demand(session) -> bool:
-    return bool(session.step and SPEC[session.step].pins_demand and session.demand_validated_at)
+    """The header pins the validated demand, or the one reopened being reworded."""
+    pinned = session.demand_validated_at or session.demand_reopened_at
+    return bool(session.step and SPEC[session.step].pins_demand and pinned and session.demand_text)

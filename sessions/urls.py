@@ -26,6 +26,7 @@ urlpatterns = [
         name="reformulation_post",
     ),
     path("s/<str:code>/demand/validate/", live.demand_validate, name="demand_validate"),
+    path("s/<str:code>/demand/reopen/", live.demand_reopen, name="demand_reopen"),
     path("s/<str:code>/contributions/", live.contribution_post, name="contribution_post"),
     path(
         "s/<str:code>/contributions/<str:item>/tag/", live.contribution_tag, name="contribution_tag"

@@ -351,6 +351,10 @@ ROWS = [
         data=fixed(text=DEMAND), state=Step.DEMAND, on_get=405),
     Row("demand_check", POST, (LOGIN, 404, 302, 403, 302, 403), kwargs=session_code,
         data=fixed(verdict="understood"), state=Step.DEMAND, on_get=405),
+    # At step 4 the facilitator reopens a validated demand (none here: 400 for
+    # the facilitator, whom the step lets in; the others' role refuses first).
+    Row("demand_reopen", POST, (LOGIN, 404, 403, 403, 403, 400), kwargs=session_code,
+        state=Step.CONTRIBUTIONS, on_get=405),
     Row("reformulation_post", POST, (LOGIN, 404, 302, 403, 302, 403), kwargs=session_code,
         data=fixed(text="Tu veux tenir tes délais sans t'épuiser."), state=Step.DEMAND,
         on_get=405),

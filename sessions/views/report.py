@@ -43,6 +43,14 @@ class Entry:
 
 
 @dataclasses.dataclass(frozen=True)
+class Wording:
+    """A validated wording of the demand, replaced when the contract was reopened."""
+
+    text: str
+    validated_at: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True)
 class Action:
     text: str
     due_date: dt.date | None
@@ -60,6 +68,8 @@ class Report:
     title: str
     demand: str
     demand_validated: bool
+    # The wordings validated before the last, when the contract was reopened.
+    earlier_demands: list[Wording]
     # The names the facilitator gave the themes, in their order.
     themes: list[str]
     kept: list[Entry]
@@ -115,6 +125,10 @@ def build_report(state: LiveState) -> Report:
     kept = [c for c in state.contributions if c.tag == ContributionTag.Tag.KEEP]
     others = [c for c in state.contributions if c.tag != ContributionTag.Tag.KEEP]
     themes = {theme.pk: theme.name for theme in state.themes}
+    # Each validated wording but the one that stands (DemandVersion).
+    earlier = list(session.demand_versions.all())
+    if earlier and earlier[-1].validated_at == session.demand_validated_at:
+        earlier = earlier[:-1]
     return Report(
         group=session.group.name,
         scheduled_at=session.scheduled_at,
@@ -124,6 +138,7 @@ def build_report(state: LiveState) -> Report:
         title=session.expose_title,
         demand=session.demand_text,
         demand_validated=session.demand_validated_at is not None,
+        earlier_demands=[Wording(text=v.text, validated_at=v.validated_at) for v in earlier],
         themes=list(themes.values()),
         kept=[_card(c, themes) for c in kept],
         others=[_card(c, themes) for c in others] if session.report_all_cards else None,

@@ -1,15 +1,18 @@
 """The living contract in Chromium (issue 12, part 3): at the demand step a
 consultant posts what they understood, and it appears on the client's phone,
-beside the draft, without a reload.
+beside the draft, without a reload; at step 4 the facilitator reopens the
+demand, the client rewords it, a consultant answers, and it is validated again.
 """
 
 import pytest
 from playwright.sync_api import expect
 
 from groups.models import User
+from sessions import services
+from sessions.models import DemandVersion
 from sessions.steps import Step
 from tests.conftest import go_live
-from tests.e2e.test_live_session import LIVE_DELAY, PHONE, sign_in
+from tests.e2e.test_live_session import LAPTOP, LIVE_DELAY, PHONE, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -55,5 +58,65 @@ def test_a_consultants_reformulation_reaches_the_clients_phone(
     expect(phone.get_by_label("Ce que j'ai compris :")).to_have_value("")
     assert client.evaluate("window.loadedOnce === true")
     screenshot(client, "reformulation-client-phone")
+    for context in contexts:
+        context.close()
+
+
+def test_the_facilitator_reopens_the_demand_and_it_is_validated_again(
+    browser,
+    live_server_url,
+    server_password_hash,
+    planned_session,
+    facilitator,
+    client_user,
+    consultants,
+    screenshot,
+):
+    consultant = consultants[0]
+    people = (facilitator, client_user, consultant)
+    User.objects.filter(pk__in=[p.pk for p in people]).update(password=server_password_hash)
+    session = go_live(planned_session, Step.DEMAND)
+    services.demand_save(session=session, by=client_user, text="tenir mes délais")
+    services.demand_validate(session=session, by=facilitator)
+    services.session_move(session=session, by=facilitator, from_step=Step.DEMAND, forward=True)
+    path = f"/s/{session.code}/"
+    contexts, pages = [], []
+    for user, device in ((facilitator, LAPTOP), (client_user, PHONE), (consultant, PHONE)):
+        context = browser.new_context(base_url=live_server_url, locale="fr-FR", **device)
+        contexts.append(context)
+        page = context.new_page()
+        sign_in(page, user, path)
+        pages.append(page)
+    laptop, client, phone = pages
+    online = laptop.locator("#live-presence li").filter(has_text="connecté")
+    expect(online).to_have_count(3, timeout=10_000)
+    live_ms = int(LIVE_DELAY * 1000)
+
+    laptop.get_by_role("button", name="Rouvrir la demande").click()
+    for page in pages:
+        expect(page.locator("#live-header .pinned")).to_contain_text("rouverte", timeout=live_ms)
+    client.locator("#id_demand_text").fill("dire non sans culpabiliser")
+    client.get_by_role("button", name="Proposer ma demande").click()
+    expect(phone.locator("#live-header .pinned")).to_contain_text(
+        "dire non sans culpabiliser", timeout=live_ms
+    )
+    phone.get_by_role("button", name="Demande comprise").click()
+    expect(laptop.locator("#live-board")).to_contain_text(
+        "1 sur 1 : demande comprise", timeout=live_ms
+    )
+    laptop.get_by_role("button", name="Valider le contrat").click()
+
+    for page in pages:
+        pinned = page.locator("#live-header .pinned")
+        expect(pinned).to_contain_text("Aidez-moi à dire non sans culpabiliser", timeout=live_ms)
+        expect(pinned).not_to_contain_text("rouverte")
+        assert page.evaluate("window.loadedOnce === true")
+    expect(client.locator("#id_demand_text")).to_have_count(0)
+    expect(phone.get_by_role("button", name="Demande comprise")).to_have_count(0)
+    assert list(DemandVersion.objects.values_list("text", flat=True)) == [
+        "tenir mes délais",
+        "dire non sans culpabiliser",
+    ]
+    screenshot(phone, "demand-validated-again-phone")
     for context in contexts:
         context.close()

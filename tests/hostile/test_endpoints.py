@@ -152,6 +152,7 @@ ENDPOINTS = [
     Endpoint("demand_check", ("session",), {"verdict": ["understood", "rephrase"]}),
     Endpoint("reformulation_post", ("session",), {"text": TEXT}),
     Endpoint("demand_validate", ("session",)),
+    Endpoint("demand_reopen", ("session",)),
     Endpoint("contribution_post", ("session",), {"kind": ["mirror"], "text": TEXT}),
     Endpoint("contribution_tag", ("session", "contribution"), {"tag": ["keep", "not_now", ""]}),
     Endpoint("session_room", ("session",), method="get"),

@@ -31,9 +31,10 @@ ESCAPED_SCRIPT = "&lt;script&gt;alert(1)&lt;/script&gt;"
 # Every way a tag could show: its value and its label.
 TAG_WORDS = ["explore", "not_now", "à explorer", "pas maintenant", "je retiens"]
 PRIVATE = "Note privée que personne d'autre ne lit"
-# Measured (SQLite): access (4), the state (10), the participations (1),
+# Measured (SQLite): access (4), the state (11, themes and reformulations
+# included), the participations (1), the demand's validated wordings (1),
 # session and user of the signed-in request (2). The same for 3 and 30 cards.
-REPORT_QUERIES = 17
+REPORT_QUERIES = 19
 
 
 def text(response):
