@@ -164,6 +164,29 @@
   document.addEventListener("htmx:load", syncPanes);
   document.addEventListener("DOMContentLoaded", syncPanes);
 
+  // A step change is announced, politely, to a screen reader: the step and
+  // what to do now for my role, as the header says them. Not on the page's
+  // first drawing, and the focus is not moved.
+  var announcedStep = null;
+  function announceStep() {
+    var header = document.getElementById("live-header");
+    var box = document.getElementById("live-announce");
+    if (!header || !box) return;
+    var step = header.dataset.step || header.dataset.status || "";
+    if (announcedStep === null || announcedStep === step) {
+      announcedStep = step;
+      return;
+    }
+    announcedStep = step;
+    var parts = [header.dataset.announce || ""];
+    header.querySelectorAll(".rule, .todo").forEach(function (element) {
+      parts.push(element.textContent.replace(/\s+/g, " ").trim());
+    });
+    box.textContent = parts.join(". ");
+  }
+  document.addEventListener("htmx:load", announceStep);
+  document.addEventListener("DOMContentLoaded", announceStep);
+
   // A region, or a pane, older than what is on screen is dropped; one whose
   // key (what its forms are drawn from) is unchanged keeps what is being
   // typed, unless the answer to the person's own post asks for it to be
