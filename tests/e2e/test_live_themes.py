@@ -2,7 +2,8 @@
 laptop, clusters six cards into two themes, three by dragging them with the
 mouse and three with the keyboard alone (the theme chooser of each card);
 the client's and a consultant's phones show the grouping live, without a
-reload. The client keeps a whole theme from the phone.
+reload, and so does the room screen. The client keeps a whole theme from the
+phone.
 """
 
 import pytest
@@ -36,16 +37,23 @@ def room(browser, live_server_url, server_password_hash, planned_session, people
     ]
     User.objects.filter(pk__in=[p.pk for p in people]).update(password=server_password_hash)
     contexts, pages = [], []
-    for user, device in ((facilitator, LAPTOP), (client, PHONE), (consultant, PHONE)):
+    screens = (
+        (facilitator, LAPTOP, ""),
+        (client, PHONE, ""),
+        (consultant, PHONE, ""),
+        # The room screen, on the projector.
+        (facilitator, {"viewport": {"width": 1920, "height": 1080}}, "salle/"),
+    )
+    for user, device, page_path in screens:
         context = browser.new_context(base_url=live_server_url, locale="fr-FR", **device)
         contexts.append(context)
         page = context.new_page()
-        sign_in(page, user, f"/s/{session.code}/")
+        sign_in(page, user, f"/s/{session.code}/{page_path}")
         pages.append(page)
     # Every socket is open once the facilitator sees the three people online.
     online = pages[0].locator("#live-presence li").filter(has_text="connecté")
     expect(online).to_have_count(3, timeout=10_000)
-    yield session, cards, pages
+    yield session, cards, pages[:3], pages[3]
     for context in contexts:
         context.close()
 
@@ -76,7 +84,7 @@ def create_theme_with_keys(laptop: Page, name: str) -> None:
 
 
 def test_the_facilitator_clusters_six_cards_and_every_phone_follows(room, screenshot):
-    session, cards, (laptop, client, consultant) = room
+    session, cards, (laptop, client, consultant), projector = room
     create_theme_with_keys(laptop, "Organisation")
     create_theme_with_keys(laptop, "Relations")
 
@@ -100,7 +108,7 @@ def test_the_facilitator_clusters_six_cards_and_every_phone_follows(room, screen
         # The keyboard goes on from the card it moved.
         expect(laptop.locator(f"#place-{card.code}-go")).to_be_focused()
 
-    for page in (laptop, client, consultant):
+    for page in (laptop, client, consultant, projector):
         for name, moved in (("Organisation", cards[:3]), ("Relations", cards[3:])):
             box = theme_box(page, name)
             for card in moved:
@@ -108,6 +116,7 @@ def test_the_facilitator_clusters_six_cards_and_every_phone_follows(room, screen
         expect(page.locator("#cards > li:not([hidden])")).to_have_count(0)
         assert page.evaluate("window.loadedOnce === true")
     screenshot(laptop, "themes-laptop")
+    screenshot(projector, "themes-room-1920")
     screenshot(consultant, "themes-phone")
 
     # The client keeps the whole « Relations » theme, from the phone.
@@ -123,7 +132,7 @@ def test_the_facilitator_clusters_six_cards_and_every_phone_follows(room, screen
 
 
 def test_a_theme_removed_sends_its_cards_back_to_be_sorted(room):
-    session, cards, (laptop, client, consultant) = room
+    session, cards, (laptop, client, consultant), _projector = room
     create_theme_with_keys(laptop, "Organisation")
     drag(laptop, cards[0], "Organisation")
     expect(theme_box(consultant, "Organisation")).to_contain_text(CARDS[0], timeout=LIVE_MS)

@@ -1,5 +1,5 @@
-"""What the themes send down the sockets: the change alone, and the client's
-tags to the client alone (issue 12, part 1)."""
+"""What the themes and the reformulations send down the sockets: the change
+alone, and the client's tags to the client alone (issue 12, parts 1 and 3)."""
 
 import pytest
 from channels.db import database_sync_to_async
@@ -101,3 +101,22 @@ async def test_a_whole_theme_kept_reaches_the_client_alone(
     )
     await consultant.disconnect()
     await client.disconnect()
+
+
+async def test_a_reformulation_reaches_every_phone_as_one_item(
+    planned_session, facilitator, client_user, member
+):
+    await go_live(planned_session, Step.DEMAND)
+    phones = await sockets(planned_session, member, client_user, facilitator)
+
+    await database_sync_to_async(services.reformulation_post)(
+        session=planned_session, by=member, text="Tu veux <tenir> tes délais."
+    )
+
+    for socket in phones:
+        pushed = await receive_until(socket, "tes délais")
+        assert '<div hx-swap-oob="beforeend:#reformulations">' in pushed
+        assert "Tu veux &lt;tenir&gt; tes délais." in pushed
+        for region in ("live-header", "live-board", "live-composer"):
+            assert f'id="{region}"' not in pushed
+        await socket.disconnect()
