@@ -134,6 +134,33 @@ def server_password_hash():
     return hasher.encode(PASSWORD, hasher.salt())
 
 
+PROJECTOR = {"viewport": {"width": 1920, "height": 1080}}
+
+
+@pytest.fixture
+def open_as(browser, live_server_url, server_password_hash):
+    """`open_as(user, device, path)`: a page of its own, on `device` (the
+    viewport and touch of tests/e2e/test_live_session.py's LAPTOP, PHONE, or
+    PROJECTOR), signed in as `user` through the login page, at `path`. Every
+    context it opened is closed at the end."""
+    from groups.models import User
+    from tests.e2e.test_live_session import sign_in
+
+    contexts = []
+
+    def _open(user, device, path):
+        User.objects.filter(pk=user.pk).update(password=server_password_hash)
+        context = browser.new_context(base_url=live_server_url, locale="fr-FR", **device)
+        contexts.append(context)
+        page = context.new_page()
+        sign_in(page, user, path)
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
 @pytest.fixture
 def screenshot():
     """Save a page's screenshot as tests/e2e/screenshots/<name>.png."""

@@ -7,11 +7,11 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from groups.models import User
 from sessions.models import Contribution, Question
 from sessions.steps import ORDER
 from tests.conftest import go_live
-from tests.e2e.test_live_session import LAPTOP, PHONE, sign_in
+from tests.e2e.conftest import PROJECTOR
+from tests.e2e.test_live_session import LAPTOP, PHONE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -33,31 +33,10 @@ def violations(page) -> list[str]:
 
 
 @pytest.fixture
-def pages(
-    browser,
-    live_server_url,
-    server_password_hash,
-    planned_session,
-    facilitator,
-    client_user,
-    consultants,
-):
+def pages(open_as, facilitator, client_user, consultants):
+    """`pages(role, device, path)`: a page of that person's."""
     people = {"facilitator": facilitator, "client": client_user, "consultant": consultants[0]}
-    User.objects.filter(pk__in=[p.pk for p in people.values()]).update(
-        password=server_password_hash
-    )
-    contexts = []
-
-    def open_page(role, device, path):
-        context = browser.new_context(base_url=live_server_url, locale="fr-FR", **device)
-        contexts.append(context)
-        page = context.new_page()
-        sign_in(page, people[role], path)
-        return page
-
-    yield open_page
-    for context in contexts:
-        context.close()
+    return lambda role, device, path: open_as(people[role], device, path)
 
 
 @pytest.mark.parametrize("step", ORDER)
@@ -75,7 +54,7 @@ def test_no_violation_on_the_live_page_at_any_step_for_any_role(
             expect(page.locator("#live-header")).to_be_visible()
             found[f"{role} {name}"] = violations(page)
             page.context.close()
-    room = pages("facilitator", {"viewport": {"width": 1920, "height": 1080}}, f"{path}salle/")
+    room = pages("facilitator", PROJECTOR, f"{path}salle/")
     found["room 1920"] = violations(room)
     assert not any(found.values()), {k: v for k, v in found.items() if v}
 

@@ -8,9 +8,8 @@ card arriving takes nobody's focus.
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from groups.models import User
 from sessions.models import ActionItem, Contribution, Learning, Question, Session
-from tests.e2e.test_live_session import LAPTOP, LIVE_DELAY, PHONE, sign_in
+from tests.e2e.test_live_session import LAPTOP, LIVE_DELAY, PHONE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -39,25 +38,14 @@ def write(page: Page, field: Locator, text: str, button: Locator) -> None:
 
 
 def test_a_whole_session_run_with_the_keyboard_alone(
-    browser,
-    live_server_url,
-    server_password_hash,
-    planned_session,
-    facilitator,
-    client_user,
-    consultants,
+    open_as, planned_session, facilitator, client_user, consultants
 ):
     consultant = consultants[0]
-    people = (facilitator, client_user, consultant)
-    User.objects.filter(pk__in=[p.pk for p in people]).update(password=server_password_hash)
     path = f"/s/{planned_session.code}/"
-    contexts, pages = [], []
-    for user, device in ((facilitator, LAPTOP), (client_user, PHONE), (consultant, PHONE)):
-        context = browser.new_context(base_url=live_server_url, locale="fr-FR", **device)
-        contexts.append(context)
-        page = context.new_page()
-        sign_in(page, user, path)
-        pages.append(page)
+    pages = [
+        open_as(user, device, path)
+        for user, device in ((facilitator, LAPTOP), (client_user, PHONE), (consultant, PHONE))
+    ]
     laptop, client, phone = pages
     expect(laptop.locator("#live-presence li").filter(has_text="connecté")).to_have_count(
         3, timeout=10_000
@@ -150,5 +138,3 @@ def test_a_whole_session_run_with_the_keyboard_alone(
     assert Session.objects.get(pk=planned_session.pk).status == Session.Status.CLOSED
     assert Question.objects.count() == 1 and Contribution.objects.count() == 1
     assert ActionItem.objects.count() == 1 and Learning.objects.count() == 3
-    for context in contexts:
-        context.close()

@@ -7,12 +7,11 @@ demand, the client rewords it, a consultant answers, and it is validated again.
 import pytest
 from playwright.sync_api import expect
 
-from groups.models import User
 from sessions import services
 from sessions.models import DemandVersion
 from sessions.steps import Step
 from tests.conftest import go_live
-from tests.e2e.test_live_session import LAPTOP, LIVE_DELAY, PHONE, sign_in
+from tests.e2e.test_live_session import LAPTOP, LIVE_DELAY, PHONE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -20,28 +19,12 @@ UNDERSTOOD = "Tu veux tenir tes délais sans t'épuiser."
 
 
 def test_a_consultants_reformulation_reaches_the_clients_phone(
-    browser,
-    live_server_url,
-    server_password_hash,
-    planned_session,
-    client_user,
-    consultants,
-    screenshot,
+    open_as, planned_session, client_user, consultants, screenshot
 ):
     consultant = consultants[0]
-    User.objects.filter(pk__in=[client_user.pk, consultant.pk]).update(
-        password=server_password_hash
-    )
     session = go_live(planned_session, Step.DEMAND)
     path = f"/s/{session.code}/"
-    contexts, pages = [], []
-    for user in (client_user, consultant):
-        context = browser.new_context(base_url=live_server_url, locale="fr-FR", **PHONE)
-        contexts.append(context)
-        page = context.new_page()
-        sign_in(page, user, path)
-        pages.append(page)
-    client, phone = pages
+    client, phone = (open_as(user, PHONE, path) for user in (client_user, consultant))
     online = client.locator("#live-presence li").filter(has_text="connecté")
     expect(online).to_have_count(2, timeout=10_000)
     client.locator("#id_demand_text").fill("tenir mes délais")
@@ -58,35 +41,21 @@ def test_a_consultants_reformulation_reaches_the_clients_phone(
     expect(phone.get_by_label("Ce que j'ai compris :")).to_have_value("")
     assert client.evaluate("window.loadedOnce === true")
     screenshot(client, "reformulation-client-phone")
-    for context in contexts:
-        context.close()
 
 
 def test_the_facilitator_reopens_the_demand_and_it_is_validated_again(
-    browser,
-    live_server_url,
-    server_password_hash,
-    planned_session,
-    facilitator,
-    client_user,
-    consultants,
-    screenshot,
+    open_as, planned_session, facilitator, client_user, consultants, screenshot
 ):
     consultant = consultants[0]
-    people = (facilitator, client_user, consultant)
-    User.objects.filter(pk__in=[p.pk for p in people]).update(password=server_password_hash)
     session = go_live(planned_session, Step.DEMAND)
     services.demand_save(session=session, by=client_user, text="tenir mes délais")
     services.demand_validate(session=session, by=facilitator)
     services.session_move(session=session, by=facilitator, from_step=Step.DEMAND, forward=True)
     path = f"/s/{session.code}/"
-    contexts, pages = [], []
-    for user, device in ((facilitator, LAPTOP), (client_user, PHONE), (consultant, PHONE)):
-        context = browser.new_context(base_url=live_server_url, locale="fr-FR", **device)
-        contexts.append(context)
-        page = context.new_page()
-        sign_in(page, user, path)
-        pages.append(page)
+    pages = [
+        open_as(user, device, path)
+        for user, device in ((facilitator, LAPTOP), (client_user, PHONE), (consultant, PHONE))
+    ]
     laptop, client, phone = pages
     online = laptop.locator("#live-presence li").filter(has_text="connecté")
     expect(online).to_have_count(3, timeout=10_000)
@@ -118,5 +87,3 @@ def test_the_facilitator_reopens_the_demand_and_it_is_validated_again(
         "dire non sans culpabiliser",
     ]
     screenshot(phone, "demand-validated-again-phone")
-    for context in contexts:
-        context.close()

@@ -9,11 +9,11 @@ phone.
 import pytest
 from playwright.sync_api import Page, expect
 
-from groups.models import User
 from sessions.models import Contribution, ContributionTag
 from sessions.steps import Step
 from tests.conftest import go_live
-from tests.e2e.test_live_session import LAPTOP, LIVE_DELAY, PHONE, sign_in
+from tests.e2e.conftest import PROJECTOR
+from tests.e2e.test_live_session import LAPTOP, LIVE_DELAY, PHONE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -29,33 +29,23 @@ LIVE_MS = int(LIVE_DELAY * 1000)
 
 
 @pytest.fixture
-def room(browser, live_server_url, server_password_hash, planned_session, people):
+def room(open_as, planned_session, people):
     session = go_live(planned_session, Step.CONTRIBUTIONS)
     facilitator, client, consultant = people
     cards = [
         Contribution.objects.create(session=session, author=consultant, text=text) for text in CARDS
     ]
-    User.objects.filter(pk__in=[p.pk for p in people]).update(password=server_password_hash)
-    contexts, pages = [], []
-    screens = (
-        (facilitator, LAPTOP, ""),
-        (client, PHONE, ""),
-        (consultant, PHONE, ""),
-        # The room screen, on the projector.
-        (facilitator, {"viewport": {"width": 1920, "height": 1080}}, "salle/"),
+    path = f"/s/{session.code}/"
+    laptop, phone_of_client, phone = (
+        open_as(user, device, path)
+        for user, device in ((facilitator, LAPTOP), (client, PHONE), (consultant, PHONE))
     )
-    for user, device, page_path in screens:
-        context = browser.new_context(base_url=live_server_url, locale="fr-FR", **device)
-        contexts.append(context)
-        page = context.new_page()
-        sign_in(page, user, f"/s/{session.code}/{page_path}")
-        pages.append(page)
+    # The room screen, on the projector.
+    projector = open_as(facilitator, PROJECTOR, f"{path}salle/")
     # Every socket is open once the facilitator sees the three people online.
-    online = pages[0].locator("#live-presence li").filter(has_text="connecté")
+    online = laptop.locator("#live-presence li").filter(has_text="connecté")
     expect(online).to_have_count(3, timeout=10_000)
-    yield session, cards, pages[:3], pages[3]
-    for context in contexts:
-        context.close()
+    return session, cards, (laptop, phone_of_client, phone), projector
 
 
 @pytest.fixture

@@ -7,11 +7,10 @@ and the phone counts down without a reload.
 import pytest
 from playwright.sync_api import expect
 
-from groups.models import User
 from sessions.models import Session
 from sessions.steps import Step
 from tests.conftest import go_live
-from tests.e2e.test_live_session import LAPTOP, LIVE_DELAY, PHONE, sign_in
+from tests.e2e.test_live_session import LAPTOP, LIVE_DELAY, PHONE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -19,29 +18,13 @@ LIVE_MS = int(LIVE_DELAY * 1000)
 
 
 def test_a_gentle_timer_shows_no_countdown_on_the_phones(
-    browser,
-    live_server_url,
-    server_password_hash,
-    planned_session,
-    facilitator,
-    consultants,
-    screenshot,
+    open_as, planned_session, facilitator, consultants, screenshot
 ):
     consultant = consultants[0]
-    User.objects.filter(pk__in=[facilitator.pk, consultant.pk]).update(
-        password=server_password_hash
-    )
     Session.objects.filter(pk=planned_session.pk).update(timer=Session.Timer.FACILITATOR)
     session = go_live(planned_session, Step.CLARIFICATION)
     path = f"/s/{session.code}/"
-    contexts, pages = [], []
-    for user, device in ((facilitator, LAPTOP), (consultant, PHONE)):
-        context = browser.new_context(base_url=live_server_url, locale="fr-FR", **device)
-        contexts.append(context)
-        page = context.new_page()
-        sign_in(page, user, path)
-        pages.append(page)
-    laptop, phone = pages
+    laptop, phone = open_as(facilitator, LAPTOP, path), open_as(consultant, PHONE, path)
     online = laptop.locator("#live-presence li").filter(has_text="connecté")
     expect(online).to_have_count(2, timeout=10_000)
 
@@ -62,5 +45,3 @@ def test_a_gentle_timer_shows_no_countdown_on_the_phones(
     expect(phone.locator("#live-header .timer.gentle")).to_have_count(0)
     assert phone.evaluate("window.loadedOnce === true")
     assert Session.objects.get(pk=session.pk).timer == Session.Timer.EVERYONE
-    for context in contexts:
-        context.close()

@@ -8,53 +8,34 @@ import pytest
 from django.db.models import F
 from playwright.sync_api import expect
 
-from groups.models import User
 from sessions.models import Contribution, Session
 from sessions.steps import Step
 from tests.conftest import go_live
-from tests.e2e.test_live_session import LAPTOP, LIVE_DELAY, PHONE, sign_in
+from tests.e2e.conftest import PROJECTOR
+from tests.e2e.test_live_session import LAPTOP, LIVE_DELAY, PHONE
 from tests.e2e.test_live_themes import drag, theme_box
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PROJECTOR = {"viewport": {"width": 1920, "height": 1080}}
 LIVE_MS = int(LIVE_DELAY * 1000)
 
 
 @pytest.fixture
-def people(facilitator, client_user, consultants, server_password_hash):
-    people = (facilitator, client_user, consultants[0])
-    User.objects.filter(pk__in=[p.pk for p in people]).update(password=server_password_hash)
-    return people
-
-
-@pytest.fixture
-def open_page(browser, live_server_url):
-    contexts = []
-
-    def _open(user, path, device):
-        context = browser.new_context(base_url=live_server_url, locale="fr-FR", **device)
-        contexts.append(context)
-        page = context.new_page()
-        sign_in(page, user, path)
-        return page
-
-    yield _open
-    for context in contexts:
-        context.close()
+def people(facilitator, client_user, consultants):
+    return facilitator, client_user, consultants[0]
 
 
 def test_the_room_screen_follows_the_session_with_no_control(
-    planned_session, people, open_page, screenshot
+    planned_session, people, open_as, screenshot
 ):
     facilitator, client, consultant = people
     path = f"/s/{planned_session.code}/"
-    room = open_page(facilitator, f"{path}salle/", PROJECTOR)
+    room = open_as(facilitator, PROJECTOR, f"{path}salle/")
     expect(room.locator("#live-join img")).to_be_visible()
     expect(room.locator("#live-header h1")).to_contain_text("La séance va commencer")
     screenshot(room, "room-before-start-1920")
 
-    laptop = open_page(facilitator, path, LAPTOP)
+    laptop = open_as(facilitator, LAPTOP, path)
     laptop.get_by_role("button", name="Démarrer la séance").click()
     # The start reaches the room: the way in gives way to the first step.
     expect(room.locator("#live-header h1")).to_contain_text("Retour", timeout=LIVE_MS)
@@ -68,7 +49,7 @@ def test_the_room_screen_follows_the_session_with_no_control(
         for text in ("Bloquer deux matinées.", "Dire non par écrit.", "Parler à ton équipe.")
     ]
     laptop.reload()
-    phone = open_page(consultant, path, PHONE)
+    phone = open_as(consultant, PHONE, path)
     # The controls link to it, for a second window.
     link = laptop.get_by_test_id("room-link")
     expect(link).to_have_attribute("target", "_blank")
