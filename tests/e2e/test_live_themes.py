@@ -9,7 +9,7 @@ phone.
 import pytest
 from playwright.sync_api import Page, expect
 
-from sessions.models import Contribution, ContributionTag
+from sessions.models import ActionItem, Contribution, ContributionTag, Theme
 from sessions.steps import Step
 from tests.conftest import go_live
 from tests.e2e.conftest import PROJECTOR
@@ -136,3 +136,21 @@ def test_a_theme_removed_sends_its_cards_back_to_be_sorted(room):
             0, timeout=LIVE_MS
         )
         expect(page.locator("#cards")).to_contain_text(CARDS[0])
+
+
+def test_at_the_action_plan_the_client_makes_a_theme_an_action(
+    open_as, planned_session, people, screenshot
+):
+    facilitator, client, consultant = people
+    session = go_live(planned_session, Step.ACTION_PLAN)
+    theme = Theme.objects.create(session=session, author=facilitator, name="Organisation")
+    Contribution.objects.create(session=session, author=consultant, text=CARDS[0], theme=theme)
+    phone = open_as(client, PHONE, f"/s/{session.code}/")
+
+    box = phone.locator("#theme-actions li").filter(has_text="Organisation")
+    box.get_by_role("button", name="En faire une action").click()
+
+    expect(phone.locator("#actions")).to_contain_text("Organisation", timeout=LIVE_MS)
+    expect(box).to_contain_text("déjà une action")
+    assert ActionItem.objects.get().theme == theme
+    screenshot(phone, "theme-action-client-phone")
