@@ -27,6 +27,7 @@ from sessions.models import (
     PrivateNote,
     Question,
     Session,
+    Theme,
 )
 
 DEMO_PASSWORD = "codev-demo"
@@ -220,6 +221,12 @@ class Command(BaseCommand):
             kind=Contribution.Kind.MIRROR,
             text="Je t'entends porter seule le changement.",
         )
+        # The facilitator's themes (Metaplan), as the report shows them.
+        team = Theme.objects.create(session=session, author=facilitator, name="Embarquer l'équipe")
+        calendar = Theme.objects.create(session=session, author=facilitator, name="Le calendrier")
+        for card, theme in ((kept, team), (mirror, team), (later, calendar)):
+            card.theme = theme
+        Contribution.objects.bulk_update([kept, mirror, later], ["theme"])
         # The client's own sorting, seen in their carnet alone.
         ContributionTag.objects.bulk_create(
             ContributionTag(contribution=card, user=client, tag=tag)
@@ -270,7 +277,8 @@ class Command(BaseCommand):
         closed.update(created_at=F("scheduled_at") - dt.timedelta(days=21))
         for session in closed:
             written = session.scheduled_at + dt.timedelta(minutes=session.format_minutes - 15)
-            for model in (Question, Contribution, ActionItem, Learning, Feedback, PrivateNote):
+            written_models = (Question, Contribution, Theme, ActionItem, Learning, Feedback)
+            for model in (*written_models, PrivateNote):
                 model.objects.filter(session=session).update(created_at=written)
 
     def _closed(self, group, facilitator, members, client, start, topic=None):
