@@ -439,7 +439,7 @@ def contribution_post(*, session, by, kind: str, text: str) -> Contribution:
     claimed = _claim(session, by, roles=(CONSULTANT,), steps=(Step.CONTRIBUTIONS,), insert=card)
     card.tag = ""
     # The facilitator's copy says which theme it can go to.
-    themes = list(Theme.objects.filter(session_id=claimed.session.pk).only("code", "name"))
+    themes = _theme_choices(claimed.session)
     delta = Delta(claimed)
     delta.append("cards", "card", step=Step.CONTRIBUTIONS, audiences=(CONSULTANT,), card=card)
     delta.append(
@@ -498,9 +498,13 @@ def _board_at_contributions(session, client_id=None) -> LiveState:
     cards = Contribution.objects.filter(session_id=session.pk).select_related("author")
     cards = list(cards.with_tag_of(client_id))
     themes = list(Theme.objects.filter(session_id=session.pk))
-    group_by_theme(themes, cards)
-    unsorted = sorted((c for c in cards if c.theme_id is None), key=lambda c: (c.placed, c.pk))
+    unsorted = group_by_theme(themes, cards)
     return board_state(session, themes=themes, contributions=cards, unsorted=unsorted)
+
+
+def _theme_choices(session) -> list:
+    """The themes a card's chooser lists, on the facilitator's copy of it."""
+    return list(Theme.objects.filter(session_id=session.pk).only("code", "name"))
 
 
 def _facilitator_pane(claimed) -> Delta:
@@ -584,7 +588,7 @@ def _card_moved(claimed, card, by) -> Delta:
     session = claimed.session
     tag = ContributionTag.objects.filter(contribution=card, user_id=_client_id(session))
     card.tag = tag.values_list("tag", flat=True).first() or ""
-    themes = list(Theme.objects.filter(session_id=session.pk).only("code", "name"))
+    themes = _theme_choices(session)
     target = f"theme-{card.theme.code}-cards" if card.theme else "cards"
     delta = Delta(claimed)
     delta.add("card-gone", shared=True, code=card.code)

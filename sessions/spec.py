@@ -115,7 +115,7 @@ def demand_open(session, step) -> bool:
 
 FORM_OPEN = {
     "demand": demand_open,
-    "reformulation": lambda session, step: step == Step.DEMAND and demand_open(session, step),
+    "reformulation": demand_open,
     "demand_check": lambda session, step: bool(session.demand_text) and demand_open(session, step),
     "demand_validate": lambda session, step: (
         bool(session.demand_text) and demand_open(session, step)

@@ -151,11 +151,7 @@ def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
         )
     if "themes" in content:
         state.themes = list(session.themes.all())
-        group_by_theme(state.themes, state.contributions)
-        state.unsorted = sorted(
-            (card for card in state.contributions if card.theme_id is None),
-            key=lambda card: (card.placed, card.pk),
-        )
+        state.unsorted = group_by_theme(state.themes, state.contributions)
     if "actions" in content:
         state.actions = list(session.actionitems.select_related("contribution"))
         actioned = {action.theme_id for action in state.actions}
@@ -182,14 +178,20 @@ def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
     return state
 
 
-def group_by_theme(themes, cards) -> None:
-    """Give each theme its `card_list`, in the order the cards came to it."""
+def group_by_theme(themes, cards) -> list:
+    """Give each theme its `card_list`; the cards in none (« à classer »).
+    Each list in the order its cards came to it (`Contribution.placed`)."""
     by_theme = {theme.pk: [] for theme in themes}
+    unsorted = []
     for card in cards:
-        if card.theme_id in by_theme:
-            by_theme[card.theme_id].append(card)
+        by_theme.get(card.theme_id, unsorted).append(card)
     for theme in themes:
-        theme.card_list = sorted(by_theme[theme.pk], key=lambda card: (card.placed, card.pk))
+        theme.card_list = sorted(by_theme[theme.pk], key=_placed)
+    return sorted(unsorted, key=_placed)
+
+
+def _placed(card):
+    return (card.placed, card.pk)
 
 
 def person_token(session_id: int, user_id: int) -> str:
