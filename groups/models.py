@@ -2,6 +2,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -361,3 +362,111 @@ class CalendarFeed(models.Model):
 
     def __str__(self):
         return str(self.user)
+
+
+# A cycle holds as many sessions as the group has members, so that each is
+# client once: from 2 (a group that starts small) to 24 (two years, monthly).
+MIN_CYCLE_SESSIONS = 2
+MAX_CYCLE_SESSIONS = 24
+
+
+class CycleQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(ended_at__isnull=True)
+
+
+class Cycle(models.Model):
+    """A round of sessions in which each member is client once, opened by a
+    launch session (« séance de lancement ») where the group rereads and
+    adopts its charter, sets its format and who facilitates, and closed by a
+    review (« bilan de cycle ») where the group decides what comes next."""
+
+    class Facilitation(models.TextChoices):
+        ANIMATEUR = "animateur", _("l'animateur du groupe anime chaque séance")
+        ROTATING = "rotating", _("tournante : un membre différent à chaque séance")
+
+    class Decision(models.TextChoices):
+        SAME = "same", _("un nouveau cycle, avec les mêmes membres")
+        CHANGED = "changed", _("un nouveau cycle, avec des départs ou des arrivées")
+        STOP = "stop", _("le groupe s'arrête ici")
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="cycles")
+    number = models.PositiveSmallIntegerField(_("numéro"))
+    planned_sessions = models.PositiveSmallIntegerField(
+        _("nombre de séances"),
+        validators=[
+            MinValueValidator(MIN_CYCLE_SESSIONS),
+            MaxValueValidator(MAX_CYCLE_SESSIONS),
+        ],
+    )
+    facilitation = models.CharField(
+        _("animation"), max_length=16, choices=Facilitation, default=Facilitation.ANIMATEUR
+    )
+    repeat_clients = models.BooleanField(
+        _("un membre peut être client deux fois dans le cycle"), default=False
+    )
+    # Bounded when typed, and read back within the calendar (groups/dates.py).
+    launch_at = dates.BoundedDateTimeField(
+        _("séance de lancement"), validators=[dates.validate_planned]
+    )
+    launch_place = models.CharField(_("lieu ou lien de visio"), max_length=300, blank=True)
+    # When the group adopted its charter at the launch session.
+    charter_adopted_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # The review's outcome: the cycle is over once the group decided.
+    ended_at = models.DateTimeField(null=True, blank=True)
+    decision = models.CharField(_("décision"), max_length=16, choices=Decision, blank=True)
+
+    objects = CycleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("cycle")
+        verbose_name_plural = _("cycles")
+        ordering = ["group", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["group", "number"], name="cycle_number_per_group"),
+            # One cycle at a time: a new one starts once the last one's review decided.
+            models.UniqueConstraint(
+                fields=["group"], condition=Q(ended_at__isnull=True), name="cycle_one_open"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    planned_sessions__gte=MIN_CYCLE_SESSIONS,
+                    planned_sessions__lte=MAX_CYCLE_SESSIONS,
+                ),
+                name="cycle_planned_sessions_range",
+            ),
+        ]
+
+    def __str__(self):
+        return _("Cycle %(number)d — %(group)s") % {"number": self.number, "group": self.group}
+
+    @property
+    def is_open(self):
+        return self.ended_at is None
+
+    @property
+    def launch_ends_at(self):
+        return dates.shift(self.launch_at, dt.timedelta(hours=2))
+
+
+class CharterAdoption(models.Model):
+    """A member's « j'adopte la charte » at a cycle's launch session."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="adoptions")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    adopted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("adoption de la charte")
+        verbose_name_plural = _("adoptions de la charte")
+        ordering = ["adopted_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "user"], name="charter_adoption_once")
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.cycle}"

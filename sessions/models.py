@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from groups import dates
-from groups.models import Group, SessionFormat, Topic
+from groups.models import Cycle, Group, SessionFormat, Topic
 from groups.tokens import short_code
 from sessions.steps import Step, budgets_for
 
@@ -46,6 +46,15 @@ class Session(models.Model):
         FACILITATOR = "facilitator", _("sur l'écran de l'animateur seulement")
         NOWHERE = "nowhere", _("nulle part (le temps prévu seulement)")
 
+    class Kept(models.TextChoices):
+        """What the group keeps of a session « sans trace », the client's
+        choice at its closing; everything else written in it by others is
+        deleted then (services.session_close)."""
+
+        NOTHING = "nothing", _("rien que la date et les rôles")
+        CONTRACT = "contract", _("la demande et le plan d'action")
+        CARDS = "cards", _("la demande, le plan d'action et les contributions retenues")
+
     # A session that started a few hours ago still counts as "next" on the home
     # page; after that it is listed with the past ones.
     LIVE_GRACE = dt.timedelta(hours=4)
@@ -74,6 +83,23 @@ class Session(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The cycle it belongs to (groups.Cycle): its number in it is its rank by date.
+    cycle = models.ForeignKey(
+        Cycle, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"
+    )
+    # « Sans trace »: no written record of what the client said is kept once
+    # the session is closed, but what the client chose (`kept`).
+    no_trace = models.BooleanField(
+        _("séance sans trace"),
+        default=False,
+        help_text=_(
+            "À la clôture, le client choisit ce que le groupe garde ; le reste de ce qui "
+            "a été écrit pendant la séance est effacé pour de bon."
+        ),
+    )
+    kept = models.CharField(
+        _("ce que le groupe garde"), max_length=16, choices=Kept, default=Kept.NOTHING
+    )
 
     # Minutes per step, keyed by Step value; filled from the format's preset.
     step_budgets = models.JSONField(_("minutage"), default=dict, blank=True)
@@ -536,3 +562,35 @@ class Presence(models.Model):
 
     def __str__(self):
         return f"{self.user_id} @ {self.session_id}"
+
+
+class CycleReview(models.Model):
+    """What a cycle brought a member (« bilan de cycle »), written in their
+    carnet after its last session. The first two parts are theirs alone;
+    `shared` is what they choose to tell the group, read on the cycle's
+    review page by those who were members during it."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="reviews")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cycle_reviews"
+    )
+    learnt = models.TextField(_("ce que le cycle m'a appris"), max_length=2000, blank=True)
+    practice = models.TextField(_("ce qui a changé dans ma pratique"), max_length=2000, blank=True)
+    shared = models.TextField(_("ce que je partage avec le groupe"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Read by its author alone, but for `shared` (groups.admin.PrivateFieldsAdmin).
+    private_fields = ("learnt", "practice")
+
+    class Meta:
+        verbose_name = _("bilan de cycle")
+        verbose_name_plural = _("bilans de cycle")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "author"], name="cycle_review_once")
+        ]
+
+    def __str__(self):
+        # Never the text: the admin shows str() in titles and its action log.
+        return f"{self._meta.verbose_name} #{self.pk}"
