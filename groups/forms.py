@@ -1,11 +1,25 @@
+import contextlib
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from groups import throttle
-from groups.models import Group, Invitation, Membership, Topic, User
+from groups import dates, throttle
+from groups.models import (
+    MAX_CYCLE_SESSIONS,
+    MIN_CYCLE_SESSIONS,
+    Cycle,
+    Group,
+    Invitation,
+    Membership,
+    SessionFormat,
+    Topic,
+    User,
+)
+from sessions.models import CycleReview
 
 
 class ThrottledSignInMixin:
@@ -178,3 +192,147 @@ class TopicForm(forms.ModelForm):
         fields = ["title", "context", "urgency"]
         widgets = {"context": forms.Textarea(attrs={"rows": 3})}
         help_texts = {"context": _("Quelques lignes : la situation, ce qui vous préoccupe.")}
+
+
+DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class CycleStartForm(forms.Form):
+    """A cycle: how many sessions, who facilitates, the launch session, and
+    one date per session (from the cadence, as the group edits them).
+
+    The number of date fields follows the number of sessions posted: the
+    « Recalculer les dates » button redraws them from the cadence."""
+
+    planned_sessions = forms.IntegerField(
+        label=_("Nombre de séances"),
+        min_value=MIN_CYCLE_SESSIONS,
+        max_value=MAX_CYCLE_SESSIONS,
+        help_text=_("Autant que de membres : chacun est client une fois."),
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    facilitation = forms.ChoiceField(
+        label=_("Qui anime les séances"),
+        choices=Cycle.Facilitation.choices,
+        widget=forms.RadioSelect,
+    )
+    repeat_clients = forms.BooleanField(
+        label=_("Un membre peut être client deux fois dans le cycle"), required=False
+    )
+    launch_at = forms.DateTimeField(
+        label=_("Séance de lancement"),
+        widget=DATETIME_INPUT,
+        validators=[dates.validate_planned],
+        help_text=_("Le groupe y relit et adopte sa charte, choisit son format et qui anime."),
+    )
+    launch_place = forms.CharField(
+        label=_("Lieu ou lien de visio du lancement"), max_length=300, required=False
+    )
+
+    def __init__(self, *args, dates_initial=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        count = self.initial.get("planned_sessions") or MIN_CYCLE_SESSIONS
+        if self.is_bound:
+            with contextlib.suppress(TypeError, ValueError):
+                count = int(self.data.get("planned_sessions", count))
+        self.count = min(max(count, MIN_CYCLE_SESSIONS), MAX_CYCLE_SESSIONS)
+        for index in range(1, self.count + 1):
+            self.fields[f"date_{index}"] = forms.DateTimeField(
+                label=_("Séance %(number)d") % {"number": index},
+                widget=DATETIME_INPUT,
+                validators=[dates.validate_planned],
+                initial=dates_initial[index - 1] if index <= len(dates_initial) else None,
+                error_messages={"required": _("Indiquez la date de cette séance.")},
+            )
+
+    @property
+    def main_fields(self):
+        return [self[name] for name in self.fields if not name.startswith("date_")]
+
+    @property
+    def date_fields(self):
+        return [self[f"date_{index}"] for index in range(1, self.count + 1)]
+
+    def clean_launch_at(self):
+        launch_at = self.cleaned_data["launch_at"]
+        if launch_at <= timezone.now():
+            raise forms.ValidationError(_("Choisissez une date à venir."), code="past")
+        return launch_at
+
+    def clean(self):
+        cleaned = super().clean()
+        launch_at = cleaned.get("launch_at")
+        starts = [cleaned.get(f"date_{index}") for index in range(1, self.count + 1)]
+        for index, start in enumerate(starts, start=1):
+            if start is not None and launch_at is not None and start <= launch_at:
+                self.add_error(
+                    f"date_{index}",
+                    _("Choisissez une date après la séance de lancement."),
+                )
+        known = [start for start in starts if start is not None]
+        if len(set(known)) != len(known):
+            raise forms.ValidationError(
+                _("Deux séances tombent à la même date et à la même heure."), code="same_date"
+            )
+        if cleaned.get("planned_sessions") is not None and cleaned["planned_sessions"] != (
+            self.count
+        ):
+            raise forms.ValidationError(_("Recalculez les dates."), code="count")
+        cleaned["session_dates"] = known
+        return cleaned
+
+
+class CharterForm(forms.Form):
+    charter = forms.CharField(
+        label=_("Charte du groupe"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={"required": _("La charte ne peut pas être vide.")},
+    )
+
+
+class CycleSettingsForm(forms.Form):
+    default_format = forms.TypedChoiceField(
+        label=_("Format des séances du cycle"), choices=SessionFormat.choices, coerce=int
+    )
+    facilitation = forms.ChoiceField(
+        label=_("Qui anime les séances"),
+        choices=Cycle.Facilitation.choices,
+        widget=forms.RadioSelect,
+    )
+    repeat_clients = forms.BooleanField(
+        label=_("Un membre peut être client deux fois dans le cycle"), required=False
+    )
+
+
+class CycleDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("La suite"), choices=Cycle.Decision.choices, widget=forms.RadioSelect
+    )
+
+
+class CycleReviewForm(forms.ModelForm):
+    class Meta:
+        model = CycleReview
+        fields = ["learnt", "practice", "shared"]
+        widgets = {
+            "learnt": forms.Textarea(attrs={"rows": 4}),
+            "practice": forms.Textarea(attrs={"rows": 4}),
+            "shared": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "learnt": _("Pour vous seul."),
+            "practice": _("Pour vous seul."),
+            "shared": _(
+                "Lu par les membres du groupe sur la page du bilan. Laissez vide pour ne rien "
+                "partager."
+            ),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if not any(cleaned.get(name, "").strip() for name in self.Meta.fields):
+            raise forms.ValidationError(
+                _("Écrivez au moins une partie de votre bilan."), code="empty"
+            )
+        return cleaned

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from groups.views import accounts, calendar, groups, topics
+from groups.views import accounts, calendar, cycles, groups, topics
 
 urlpatterns = [
     path("", groups.home, name="home"),
@@ -55,6 +55,39 @@ urlpatterns = [
         "groups/<str:code>/members/<str:membership_code>/remove/",
         groups.membership_remove,
         name="membership_remove",
+    ),
+    path("groups/<str:code>/cycles/new/", cycles.cycle_start, name="cycle_start"),
+    path(
+        "groups/<str:code>/cycles/<int:number>/lancement/",
+        cycles.cycle_launch,
+        name="cycle_launch",
+    ),
+    path(
+        "groups/<str:code>/cycles/<int:number>/lancement/adopt/",
+        cycles.charter_adopt,
+        name="charter_adopt",
+    ),
+    path(
+        "groups/<str:code>/cycles/<int:number>/lancement/charter/",
+        cycles.charter_amend,
+        name="charter_amend",
+    ),
+    path(
+        "groups/<str:code>/cycles/<int:number>/lancement/settings/",
+        cycles.cycle_settle,
+        name="cycle_settle",
+    ),
+    path(
+        "groups/<str:code>/cycles/<int:number>/lancement/close/",
+        cycles.charter_close,
+        name="charter_close",
+    ),
+    path("groups/<str:code>/cycles/<int:number>/bilan/", cycles.cycle_review, name="cycle_review"),
+    # My review of a cycle is part of my carnet.
+    path(
+        "carnet/cycles/<str:code>/<int:number>/",
+        cycles.my_cycle_review,
+        name="my_cycle_review",
     ),
     path("groups/<str:code>/topics/", topics.topic_list, name="topic_list"),
     path(

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from groups import cycles
 from groups.models import Topic, User
 from sessions import broadcast, forms, guard, steps
 from sessions.access import session_for_member
@@ -112,6 +113,7 @@ def session_set_roles(*, session, by, facilitator, client, consultants, topic=No
         raise ValidationError(_("La séance est terminée."), code="closed")
     if session.is_live:
         _require(session, by, FACILITATOR)
+    cycles.check_client_turn(session, client)
     with transaction.atomic():
         session.participations.all().delete()
         Participation.objects.create(session=session, user=facilitator, role=FACILITATOR)

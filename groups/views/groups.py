@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from groups import services
+from groups import cycles, services
 from groups.access import get_group_for
 from groups.forms import GroupCreateForm, GroupForm, InvitationForm
 from groups.models import MAX_MEMBERS, MIN_MEMBERS, Invitation, Membership, Topic
@@ -98,6 +98,9 @@ def _group_page(request, group, membership, *, invitation_form=None, status=200)
             or joined_in_time(session, membership.joined_at)
         )
     member_count = sum(1 for m in memberships if m.role == Membership.Role.MEMBER)
+    open_topics = list(group.topics.filter(status=Topic.Status.OPEN).select_related("proposed_by"))
+    group_cycles = list(group.cycles.all())
+    current = next((c for c in group_cycles if c.is_open), None)
     context = {
         "group": group,
         "membership": membership,
@@ -108,10 +111,11 @@ def _group_page(request, group, membership, *, invitation_form=None, status=200)
         "upcoming_sessions": list(sessions.upcoming()),
         "past_sessions": past_sessions,
         "pending_invitations": list(group.invitations.pending().select_related("invited_by")),
-        "open_topics": list(
-            group.topics.filter(status=Topic.Status.OPEN).select_related("proposed_by")
-        ),
+        "open_topics": open_topics,
         "invitation_form": invitation_form or InvitationForm(group=group),
+        "cycle_view": cycles.overview(current, memberships, open_topics) if current else None,
+        "past_cycles": [c for c in group_cycles if not c.is_open][::-1],
+        "leads": cycles.leads(membership, memberships),
     }
     return render(request, "groups/group_detail.html", context, status=status)
 

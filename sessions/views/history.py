@@ -144,8 +144,17 @@ def group_history(request, code):
         session.was_there = session.took_part or joined_in_time(session, membership.joined_at)
     memberships = list(group.memberships.select_related("user"))
     rated = [s for s in sessions if s.feedback_average is not None]
+    # The feedback over each cycle: its own curve (docs/decisions.md, cycles).
+    by_cycle = {}
+    for session in sessions:
+        by_cycle.setdefault(session.cycle_id, []).append(session)
+    cycle_charts = [
+        (cycle, rating_chart(by_cycle.get(cycle.pk, [])), f"cycle-{cycle.number}")
+        for cycle in group.cycles.order_by("-number")
+    ]
     context = {
         "group": group,
+        "cycle_charts": cycle_charts,
         "sessions": sessions[::-1],
         "chart": rating_chart(sessions),
         "rated": rated,

@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from groups import cycles
 from sessions import services
 from sessions.forms import ActionProgressForm, LogbookNoteForm, first_error
 from sessions.logbook import load_logbook, open_actions, search_logbook
@@ -29,6 +30,7 @@ def _logbook_context(request, *, note_form=None):
         "progress_form": ActionProgressForm(),
         "q": q,
         "hits": search_logbook(request.user, q) if q else None,
+        "cycle_reviews": cycles.reviews_for(request.user),
     }
 
 

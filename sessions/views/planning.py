@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from groups import dates
+from groups import cycles, dates
 from groups.access import get_group_for
 from groups.models import SessionFormat
 from sessions.forms import SessionPlanForm
@@ -46,6 +46,8 @@ def session_plan(request, code):
     if request.method == "POST" and form.is_valid():
         form.instance.group = group
         form.instance.created_by = request.user
+        # Part of the group's cycle while the cycle has sessions left to plan.
+        form.instance.cycle = cycles.cycle_with_room(group)
         session = form.save()
         messages.success(request, _("Séance planifiée."))
         return redirect("session_detail", code=session.code)
