@@ -282,7 +282,7 @@ class CycleStartForm(forms.Form):
         return cleaned
 
 
-class CharterForm(forms.Form):
+class CharterTextForm(forms.Form):
     charter = forms.CharField(
         label=_("Charte du groupe"),
         max_length=4000,

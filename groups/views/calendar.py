@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from icalendar import Calendar, Event
 
-from groups.models import CalendarFeed
+from groups.models import CalendarFeed, Cycle
 from sessions.models import Session
 
 
@@ -20,11 +20,18 @@ def calendar_feed(request, token):
     feed = get_object_or_404(
         CalendarFeed.objects.select_related("user"), token=token, user__is_active=True
     )
-    sessions = (
+    sessions = list(
         Session.objects.filter(group__memberships__user=feed.user)
-        .select_related("group")
-        .order_by("scheduled_at")
+        .select_related("group", "cycle")
+        .order_by("scheduled_at", "pk")
     )
+    # « séance 4 sur 7 »: each session's rank by date in its cycle, counted here.
+    ranks = {}
+    for session in sessions:
+        if session.cycle_id is not None:
+            ranks[session.cycle_id] = ranks.get(session.cycle_id, 0) + 1
+            session.cycle_position = (ranks[session.cycle_id], session.cycle.planned_sessions)
+    launches = Cycle.objects.filter(group__memberships__user=feed.user).select_related("group")
     calendar = Calendar()
     calendar.add("prodid", "-//Codev//codev//FR")
     calendar.add("version", "2.0")
@@ -36,10 +43,37 @@ def calendar_feed(request, token):
         event.add("dtstamp", now)
         event.add("dtstart", session.scheduled_at)
         event.add("dtend", session.ends_at)
-        event.add("summary", _("Codéveloppement — %(group)s") % {"group": session.group.name})
+        summary = _("Codéveloppement — %(group)s") % {"group": session.group.name}
+        if getattr(session, "cycle_position", None):
+            number, planned = session.cycle_position
+            summary += " " + _("(séance %(number)d sur %(planned)d)") % {
+                "number": number,
+                "planned": planned,
+            }
+        event.add("summary", summary)
         if session.place:
             event.add("location", session.place)
         event.add("url", request.build_absolute_uri(reverse("session_detail", args=[session.code])))
+        calendar.add_component(event)
+    for cycle in launches:
+        event = Event()
+        event.add("uid", f"cycle-{cycle.group.code}-{cycle.number}@codev")
+        event.add("dtstamp", now)
+        event.add("dtstart", cycle.launch_at)
+        event.add("dtend", cycle.launch_ends_at)
+        event.add(
+            "summary",
+            _("Séance de lancement du cycle %(number)d — %(group)s")
+            % {"number": cycle.number, "group": cycle.group.name},
+        )
+        if cycle.launch_place:
+            event.add("location", cycle.launch_place)
+        event.add(
+            "url",
+            request.build_absolute_uri(
+                reverse("cycle_launch", args=[cycle.group.code, cycle.number])
+            ),
+        )
         calendar.add_component(event)
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="codev.ics"'

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from groups import cycles
 from groups.access import get_group_for
 from groups.forms import (
-    CharterForm,
+    CharterTextForm,
     CycleDecisionForm,
     CycleReviewForm,
     CycleSettingsForm,
@@ -120,7 +120,7 @@ def _launch_page(request, group, membership, memberships, cycle, *, forms=None, 
         "people": [(m, adopted.get(m.user_id)) for m in memberships],
         "adopted_count": len(adopted),
         "i_adopted": membership.user_id in adopted,
-        "charter_form": forms.get("charter") or CharterForm(initial={"charter": group.charter}),
+        "charter_form": forms.get("charter") or CharterTextForm(initial={"charter": group.charter}),
         "settings_form": forms.get("settings")
         or CycleSettingsForm(
             initial={
@@ -157,7 +157,7 @@ def charter_adopt(request, code, number):
 @require_POST
 def charter_amend(request, code, number):
     group, membership, memberships, cycle = _cycle_for(request, code, number, lead=True)
-    form = CharterForm(request.POST)
+    form = CharterTextForm(request.POST)
     if form.is_valid():
         try:
             changed = cycles.charter_amend(cycle=cycle, charter=form.cleaned_data["charter"])

@@ -4,6 +4,8 @@ anonymous); query counts that do not grow with sessions and cycles."""
 
 import datetime as dt
 import html
+import io
+import math
 import re
 
 import pytest
@@ -41,7 +43,8 @@ def start_data(group, count=5, **overrides):
 
 
 def make_cycle(group, by, count=5, **fields):
-    launch = timezone.now() + dt.timedelta(days=7)
+    # Whole minutes, as the reminders' window counts them.
+    launch = (timezone.now() + dt.timedelta(days=7)).replace(second=0, microsecond=0)
     return cycles.cycle_start(
         group=group,
         by=by,
@@ -396,3 +399,42 @@ def test_a_bad_decision_value_is_400(login, group, facilitator, client_user):
         hold(session, client_user, facilitator)
     url = reverse("cycle_review", args=[group.code, cycle.number])
     assert login(facilitator).post(url, {"decision": "<x>"}).status_code == 400
+
+
+# ------------------------------------------------------------ reminders and calendar
+
+
+def test_the_reminder_names_the_number_in_the_cycle_and_asks_the_next_client_to_prepare(
+    group, facilitator, client_user, consultants, mailoutbox
+):
+    from django.core.management import call_command
+
+    cycle = make_cycle(group, facilitator, count=3)
+    first, second, _third = cycle.sessions.order_by("scheduled_at")
+    hold(first, client_user, facilitator)
+    days = math.ceil((second.scheduled_at - timezone.now()) / dt.timedelta(days=1))
+    call_command("send_reminders", "--days", str(days), stdout=io.StringIO())
+    by_person = {mail.to[0]: mail for mail in mailoutbox}
+    assert len(by_person) == 6
+    mail = by_person[consultants[0].email]
+    assert "(séance 2 sur 3)" in mail.subject
+    assert "séance 2 sur 3 du cycle 1" in mail.body
+    assert "préparez votre sujet" in mail.body  # Bruno, first by name, is proposed
+    assert "titre" in mail.body
+    assert "préparez votre sujet" not in by_person[consultants[1].email].body
+
+
+def test_the_calendar_carries_the_cycle_and_its_launch(client, group, facilitator):
+    from icalendar import Calendar
+
+    from groups.models import CalendarFeed
+
+    make_cycle(group, facilitator, count=3)
+    feed = CalendarFeed.objects.create(user=facilitator)
+    response = client.get(reverse("calendar_feed", args=[feed.token]))
+    summaries = [
+        str(event["summary"]) for event in Calendar.from_ical(response.content).walk("VEVENT")
+    ]
+    assert "Séance de lancement du cycle 1 — Groupe test" in summaries
+    assert "Codéveloppement — Groupe test (séance 3 sur 3)" in summaries
+    assert len(summaries) == 4

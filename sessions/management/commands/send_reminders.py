@@ -4,9 +4,11 @@ Meant for a daily cron: a run picks the planned sessions that start in the
 window (now + days - 1 day, now + days], so consecutive daily runs cover the
 calendar without overlap and each session is announced once. See README.md.
 
-The mail holds the group, the date, the place and the member's own open
-actions (text and due date): never the demand, contributions or notes, since
-mail travels through servers outside the group. With SITE_URL set it also links
+The mail holds the group, the date, the place, the session's number in its
+cycle (« séance 4 sur 7 »), the member's own open actions (text and due
+date), and for the next client a word to prepare their topic (a title
+only): never the demand, contributions or notes, since mail travels
+through servers outside the group. With SITE_URL set it also links
 to the session's page and to the member's carnet; the links hold only the
 session's public code, and both pages ask the member to sign in.
 """
@@ -23,8 +25,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from groups.models import Membership
-from sessions.models import ActionItem, Session
+from groups import cycles
+from groups.models import Membership, Topic
+from sessions.models import ActionItem, Participation, Session
 
 OPEN_STATUSES = [ActionItem.Status.TODO, ActionItem.Status.DOING]
 # A year ahead is already more than a reminder is for; and `now + days` must
@@ -40,9 +43,22 @@ def sessions_due(*, days: int, now: dt.datetime):
             scheduled_at__gt=end - dt.timedelta(days=1),
             scheduled_at__lte=end,
         )
-        .select_related("group")
+        .select_related("group", "cycle")
         .order_by("scheduled_at")
     )
+
+
+def _next_client(session: Session, memberships):
+    """The session's client once named, else the one its cycle proposes."""
+    named = session.participations.filter(role=Participation.Role.CLIENT).first()
+    if named is not None:
+        return named.user
+    if session.cycle_id is None:
+        return None
+    topics = list(
+        session.group.topics.filter(status=Topic.Status.OPEN).select_related("proposed_by")
+    )
+    return cycles.overview(session.cycle, memberships, topics).proposed_client
 
 
 def reminders_for(session: Session) -> list[tuple[str, str, None, list[str]]]:
@@ -72,12 +88,18 @@ def reminders_for(session: Session) -> list[tuple[str, str, None, list[str]]]:
             "session_url": settings.SITE_URL + reverse("session_detail", args=[session.code]),
             "logbook_url": settings.SITE_URL + reverse("logbook"),
         }
+    if settings.SITE_URL:
+        links["topics_url"] = settings.SITE_URL + reverse("topic_list", args=[session.group.code])
+    position = cycles.position(session)
+    next_client = _next_client(session, memberships)
     messages = []
     for membership in memberships:
         context = {
             "person": membership.user,
             "group": session.group,
             "session": session,
+            "position": position,
+            "is_next_client": next_client is not None and membership.user_id == next_client.pk,
             "actions": actions[membership.user_id],
             **links,
         }
