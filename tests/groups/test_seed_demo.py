@@ -52,23 +52,30 @@ def assert_demo_holds(now: dt.datetime) -> None:
     sessions = list(group.sessions.order_by("scheduled_at"))
     closed = [s for s in sessions if s.status == Session.Status.CLOSED]
     planned = [s for s in sessions if s.status == Session.Status.PLANNED]
-    assert len(closed) == 3 and len(planned) == 1, now
+    assert len(closed) == 4 and len(planned) == 3, now
     days = [timezone.localdate(s.scheduled_at) for s in sessions]
-    assert len(set(days)) == 4, (now, days)
+    assert len(set(days)) == 7, (now, days)
     for session, day in zip(sessions, days, strict=True):
         # A date of the group's cadence, at its hour.
         assert day == cadence.nth_weekday(
             day.year, day.month, group.cadence_week, group.cadence_weekday
         ), (now, day)
         assert timezone.localtime(session.scheduled_at).time() == group.cadence_time
-    # The three last meetings before today, then the first one after it.
-    assert days[-1] == cadence.next_meeting_date(
+    # The four last meetings before today, then the three after it.
+    assert days[4] == cadence.next_meeting_date(
         week=group.cadence_week, weekday=group.cadence_weekday, after=today
     )
-    assert days[2] == cadence.previous_meeting_date(
+    assert days[3] == cadence.previous_meeting_date(
         week=group.cadence_week, weekday=group.cadence_weekday, before=today
     )
-    assert all(day < today for day in days[:3]) and days[3] > today
+    assert all(day < today for day in days[:4]) and days[4] > today
+    # A cycle in progress: 4 of 7 held, one « sans trace », launched before.
+    [cycle] = group.cycles.all()
+    assert cycle.planned_sessions == 7 and cycle.is_open
+    assert [s.cycle_id for s in sessions] == [cycle.pk] * 7
+    assert [s.no_trace for s in closed] == [True, False, False, False]
+    assert cycle.launch_at < sessions[0].scheduled_at and cycle.charter_adopted_at
+    assert cycle.adoptions.count() == 7
     assert planned[0].scheduled_at > now
     first = sessions[0].scheduled_at
     assert all(m.joined_at <= first for m in group.memberships.all())

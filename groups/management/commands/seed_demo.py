@@ -14,8 +14,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from groups import cadence
-from groups.models import Group, Membership, Topic, User
+from groups import cadence, cycles
+from groups.models import CharterAdoption, Cycle, Group, Membership, Topic, User
 from sessions.models import (
     ActionItem,
     ActionUpdate,
@@ -70,6 +70,11 @@ PAST_TOPIC = (
 )
 
 
+# The demo's cycle: the sessions held (each one's client below), and those to come.
+HELD = range(4)
+CYCLE_AHEAD = 3
+
+
 class Command(BaseCommand):
     help = "Creates the « Groupe pilote » demo group, its members, topics and sessions."
 
@@ -110,16 +115,24 @@ class Command(BaseCommand):
                 after=timezone.localdate(now),
             ),
         )
+        cycle = self._cycle(group, facilitator, members, held)
         if not group.sessions.filter(scheduled_at__gte=now).exists():
-            Session.objects.create(
-                group=group,
-                scheduled_at=next_meeting,
-                place=group.default_place,
-                format_minutes=group.default_format,
-                created_by=facilitator,
-            )
+            # The cycle's three sessions to come: the next meeting, then the cadence's.
+            for start in [
+                next_meeting,
+                *cycles.cadence_dates(group, CYCLE_AHEAD - 1, next_meeting),
+            ]:
+                Session.objects.create(
+                    group=group,
+                    cycle=cycle,
+                    scheduled_at=start,
+                    place=group.default_place,
+                    format_minutes=group.default_format,
+                    created_by=facilitator,
+                )
         if not group.sessions.filter(scheduled_at__lt=now).exists():
             self._past_sessions(group, facilitator, members, by_email, now, held, next_meeting)
+            group.sessions.filter(scheduled_at__lt=now).update(cycle=cycle)
 
         self.stdout.write(
             self.style.SUCCESS("Données de démonstration prêtes : « Groupe pilote ».")
@@ -128,6 +141,40 @@ class Command(BaseCommand):
         self.stdout.write(f"  animatrice : {FACILITATOR[1]}")
         for _name, email in MEMBERS:
             self.stdout.write(f"  membre     : {email}")
+
+    def _cycle(self, group, facilitator, members, held):
+        """Cycle 1: launched the month before the first session held, its
+        charter adopted by everyone; 4 of its 7 sessions held, one « sans
+        trace ». Seven for six members: the group allowed a second turn."""
+        launch = self._meeting_start(
+            group,
+            cadence.previous_meeting_date(
+                week=group.cadence_week,
+                weekday=group.cadence_weekday,
+                before=timezone.localdate(held[0]),
+            ),
+        )
+        cycle, created = Cycle.objects.get_or_create(
+            group=group,
+            number=1,
+            defaults={
+                "planned_sessions": len(HELD) + CYCLE_AHEAD,
+                "repeat_clients": True,
+                "launch_at": launch,
+                "launch_place": group.default_place,
+                "charter_adopted_at": launch + dt.timedelta(minutes=40),
+                "started_by": facilitator,
+            },
+        )
+        if created:
+            Cycle.objects.filter(pk=cycle.pk).update(started_at=launch - dt.timedelta(days=21))
+            CharterAdoption.objects.bulk_create(
+                CharterAdoption(
+                    cycle=cycle, user=user, adopted_at=launch + dt.timedelta(minutes=30)
+                )
+                for user in [facilitator, *members]
+            )
+        return cycle
 
     def _user(self, full_name, email):
         user, created = User.objects.get_or_create(email=email, defaults={"full_name": full_name})
@@ -148,14 +195,14 @@ class Command(BaseCommand):
         return timezone.make_aware(dt.datetime.combine(day, group.cadence_time))
 
     def _held_meetings(self, group, now) -> list[dt.datetime]:
-        """The group's last three meeting starts before today, oldest first.
+        """The group's last four meeting starts before today, oldest first.
 
         Before today, not before now: a meeting this evening is neither held
         nor shown as held, and the sessions held end before midnight.
         """
         days = []
         before = timezone.localdate(now)
-        for _ in range(3):
+        for _ in HELD:
             before = cadence.previous_meeting_date(
                 week=group.cadence_week, weekday=group.cadence_weekday, before=before
             )
@@ -163,16 +210,25 @@ class Command(BaseCommand):
         return [self._meeting_start(group, day) for day in reversed(days)]
 
     def _past_sessions(self, group, facilitator, members, by_email, now, held, next_meeting):
-        """Three closed sessions, the last one told in full: the carnet, the
+        """Four closed sessions, the last one told in full: the carnet, the
         report, the history chart and the next session's « retour » have
-        something to show."""
+        something to show. The first was « sans trace »: the group kept its
+        date and roles, each person their own learnings."""
         for start, client_email, rating in [
-            (held[0], "karim@demo.codev", 4),
-            (held[1], "elodie@demo.codev", 3),
+            (held[0], "thomas@demo.codev", 4),
+            (held[1], "karim@demo.codev", 4),
+            (held[2], "elodie@demo.codev", 3),
         ]:
             session = self._closed(group, facilitator, members, by_email[client_email], start)
             for user in members[:4]:
                 Feedback.objects.create(session=session, author=user, rating=rating)
+        untraced = group.sessions.get(scheduled_at=held[0])
+        Session.objects.filter(pk=untraced.pk).update(no_trace=True, kept=Session.Kept.NOTHING)
+        Learning.objects.create(
+            session=untraced,
+            author=by_email["thomas@demo.codev"],
+            text="Dire ce qui me pèse avant que ça déborde.",
+        )
         email, title, context = PAST_TOPIC
         client = by_email[email]
         topic, _created = Topic.objects.get_or_create(
@@ -180,7 +236,7 @@ class Command(BaseCommand):
             title=title,
             defaults={"proposed_by": client, "context": context, "status": Topic.Status.TAKEN},
         )
-        session = self._closed(group, facilitator, members, client, held[2], topic=topic)
+        session = self._closed(group, facilitator, members, client, held[3], topic=topic)
         Session.objects.filter(pk=session.pk).update(
             expose_title=title,
             expose_summary=context,
