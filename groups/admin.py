@@ -6,7 +6,16 @@ from django.db.models.constants import LOOKUP_SEP
 from django.utils.translation import gettext_lazy as _
 
 from groups.forms import AdminSignInForm
-from groups.models import CalendarFeed, Group, Invitation, Membership, Topic, User
+from groups.models import (
+    CalendarFeed,
+    CharterAdoption,
+    Cycle,
+    Group,
+    Invitation,
+    Membership,
+    Topic,
+    User,
+)
 
 # The admin's sign-in is slowed down like ours; axes's backend locks both.
 admin.site.login_form = AdminSignInForm
@@ -158,3 +167,20 @@ class CalendarFeedAdmin(PrivateFieldsAdmin):
     search_fields = ["user__full_name", "user__email"]
     list_select_related = ["user"]
     exclude = ["token"]
+
+
+class CharterAdoptionInline(admin.TabularInline):
+    model = CharterAdoption
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Cycle)
+class CycleAdmin(PrivateFieldsAdmin):
+    """A group's cycles; the members' reviews are their own (not listed here)."""
+
+    list_display = ["group", "number", "planned_sessions", "facilitation", "launch_at", "ended_at"]
+    list_filter = ["facilitation", "decision"]
+    search_fields = ["group__name"]
+    autocomplete_fields = ["group", "started_by"]
+    inlines = [CharterAdoptionInline]
