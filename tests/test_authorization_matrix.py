@@ -61,7 +61,16 @@ from django.utils.http import urlsafe_base64_encode
 
 import codev.asgi
 import codev.routing
-from groups.models import CalendarFeed, Group, Invitation, Membership, Topic, User
+from groups.models import (
+    CalendarFeed,
+    CharterAdoption,
+    Cycle,
+    Group,
+    Invitation,
+    Membership,
+    Topic,
+    User,
+)
 from sessions.models import (
     ActionItem,
     Contribution,
@@ -112,6 +121,8 @@ class World:
     action: ActionItem
     note: PrivateNote
     feed: CalendarFeed
+    # The group's cycle 1, its review decided: a new one may start.
+    cycle: Cycle
 
 
 # How each row builds its URL's kwargs from the world.
@@ -143,6 +154,23 @@ def own_item(attribute):
         return {"item": getattr(w, attribute).code}
 
     return kwargs
+
+
+def cycle_number(w):
+    return {"code": w.group.code, "number": w.cycle.number}
+
+
+def cycle_fields(w):
+    launch = timezone.localdate() + dt.timedelta(days=10)
+    fields = {
+        "planned_sessions": 2,
+        "facilitation": "animateur",
+        "launch_at": f"{launch:%Y-%m-%d}T18:00",
+        "launch_place": "Salle 2",
+    }
+    for index in (1, 2):
+        fields[f"date_{index}"] = f"{launch + dt.timedelta(days=30 * index):%Y-%m-%d}T18:00"
+    return fields
 
 
 def invitation_token(w):
@@ -294,6 +322,28 @@ ROWS = [
     Row("session_plan", POST, (LOGIN, 404, 302, 302, 302, 302), kwargs=group_code,
         data=plan_fields, on_get=200, variant="save"),
     Row("group_history", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=group_code),
+    # The cycle: the animateur leads it (a group without one: any member), every
+    # member adopts the charter and writes their review.
+    Row("cycle_start", GET, (LOGIN, 404, 403, 403, 403, 200), kwargs=group_code),
+    Row("cycle_start", POST, (LOGIN, 404, 403, 403, 403, 302), kwargs=group_code,
+        data=cycle_fields, on_get=200, variant="save"),
+    Row("cycle_launch", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=cycle_number),
+    Row("charter_adopt", POST, (LOGIN, 404, 302, 302, 302, 302), kwargs=cycle_number,
+        on_get=405),
+    Row("charter_amend", POST, (LOGIN, 404, 403, 403, 403, 302), kwargs=cycle_number,
+        data=fixed(charter="Confidentialité, bienveillance."), on_get=405),
+    Row("cycle_settle", POST, (LOGIN, 404, 403, 403, 403, 302), kwargs=cycle_number,
+        data=fixed(default_format=90, facilitation="rotating"), on_get=405),
+    Row("charter_close", POST, (LOGIN, 404, 403, 403, 403, 302), kwargs=cycle_number,
+        on_get=405),
+    Row("cycle_review", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=cycle_number),
+    # Refused by the state for the animateur: this cycle's decision is taken.
+    Row("cycle_review", POST, (LOGIN, 404, 403, 403, 403, 400), kwargs=cycle_number,
+        data=fixed(decision="same"), on_get=200, variant="decide"),
+    Row("my_cycle_review", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=cycle_number),
+    # Its sessions are not all held: the review is not open yet.
+    Row("my_cycle_review", POST, (LOGIN, 404, 400, 400, 400, 400), kwargs=cycle_number,
+        data=fixed(learnt="Écouter."), on_get=200, variant="save"),
 
     # The session's pages: every member of the group, whatever their role.
     Row("session_detail", GET, (LOGIN, 404, 200, 200, 200, 200), kwargs=session_code),
@@ -575,6 +625,14 @@ def world(group, planned_session, facilitator, client_user, consultants, outside
         action=ActionItem.objects.create(session=session, author=client_user, text="Déléguer"),
         note=PrivateNote.objects.create(author=consultant, text="Pour moi seul."),
         feed=CalendarFeed.objects.create(user=consultant),
+        cycle=Cycle.objects.create(
+            group=group,
+            number=1,
+            planned_sessions=5,
+            launch_at=timezone.now() - dt.timedelta(days=60),
+            ended_at=timezone.now() - dt.timedelta(days=1),
+            decision=Cycle.Decision.SAME,
+        ),
     )
 
 
@@ -622,6 +680,9 @@ def fingerprint(world):
         "learnings": Learning.objects.count(),
         "feedbacks": Feedback.objects.count(),
         "feed": CalendarFeed.objects.get(pk=world.feed.pk).token,
+        "cycles": list(Cycle.objects.values_list("number", "ended_at", "charter_adopted_at")),
+        "adoptions": CharterAdoption.objects.count(),
+        "charter": Group.objects.get(pk=world.group.pk).charter,
     }
 
 

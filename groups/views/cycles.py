@@ -220,7 +220,7 @@ def cycle_review(request, code, number):
     cycle, who was client; the lead records what comes next."""
     group, membership, memberships, cycle = _cycle_for(request, code, number)
     lead = cycles.leads(membership, memberships)
-    form = CycleDecisionForm(request.POST or None)
+    form = CycleDecisionForm(request.POST if request.method == "POST" else None)
     topics = list(group.topics.filter(status=Topic.Status.OPEN).select_related("proposed_by"))
     sessions = list(_cycle_sessions(cycle))
     view = cycles.overview(cycle, memberships, topics, sessions)
@@ -273,7 +273,7 @@ def my_cycle_review(request, code, number):
     actions of the cycle and how they went."""
     group, membership, memberships, cycle = _cycle_for(request, code, number)
     mine = CycleReview.objects.filter(cycle=cycle, author=request.user).first()
-    form = CycleReviewForm(request.POST or None, instance=mine)
+    form = CycleReviewForm(request.POST if request.method == "POST" else None, instance=mine)
     held = cycle.sessions.filter(status=Session.Status.CLOSED).count()
     review_open = held >= cycle.planned_sessions
     if request.method == "POST" and not review_open:

@@ -438,3 +438,11 @@ def test_the_calendar_carries_the_cycle_and_its_launch(client, group, facilitato
     assert "Séance de lancement du cycle 1 — Groupe test" in summaries
     assert "Codéveloppement — Groupe test (séance 3 sur 3)" in summaries
     assert len(summaries) == 4
+
+
+@pytest.mark.parametrize("name", ["cycle_review", "my_cycle_review"])
+def test_an_empty_post_is_a_french_refusal_not_a_500(login, group, facilitator, name):
+    cycle = make_cycle(group, facilitator, count=2)
+    response = login(facilitator).post(reverse(name, args=[group.code, cycle.number]), {})
+    assert response.status_code == 400
+    assert "toutes les séances du cycle" in text(response)

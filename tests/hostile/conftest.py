@@ -28,7 +28,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from hypothesis import HealthCheck, settings
 
-from groups.models import CalendarFeed, Invitation, Membership, Topic
+from groups.models import CalendarFeed, Cycle, Invitation, Membership, Topic
 from sessions.models import (
     ActionItem,
     Contribution,
@@ -154,6 +154,12 @@ def world(group, planned_session, facilitator, client_user, consultants, outside
         "uidb64": urlsafe_base64_encode(force_bytes(client_user.pk)),
         "reset_token": default_token_generator.make_token(client_user),
         "feed_token": feed.token,
+        # A cycle named by its number in the URL; its sessions are not all held.
+        "cycle": str(
+            Cycle.objects.create(
+                group=group, number=1, planned_sessions=5, launch_at=timezone.now()
+            ).number
+        ),
     }
 
 

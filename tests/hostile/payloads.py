@@ -162,6 +162,8 @@ class Page(HTMLParser):
         classes = set((attrs.get("class") or "").split())
         error = bool(classes & {"error", "form-errors", "message-error", "errorlist"})
         error = error or (attrs.get("role") == "alert" and tag != "section")
+        # A hidden one shows nothing (the « Pas de réseau » line, kept for the JS).
+        error = error and "hidden" not in attrs
         if tag == "input" and attrs.get("name"):
             self.fields.setdefault(attrs["name"], []).append(attrs.get("value") or "")
         entry = {"tag": tag, "attrs": attrs, "data": [], "error": error}

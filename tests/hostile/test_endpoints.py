@@ -110,6 +110,33 @@ ENDPOINTS = [
     Endpoint("membership_remove", ("group", "membership")),
     Endpoint("topic_list", ("group",), {"title": TEXT, "context": TEXT, "urgency": ["1", "3"]}),
     Endpoint("topic_withdraw", ("group", "topic")),
+    Endpoint(
+        "cycle_start",
+        ("group",),
+        {
+            "planned_sessions": ["2", "5"],
+            "facilitation": ["animateur", "rotating"],
+            "repeat_clients": ["on"],
+            "launch_at": [FUTURE, "9999-12-31T23:59"],
+            "launch_place": TEXT,
+            "date_1": [FUTURE],
+            "date_2": [FUTURE],
+            "recompute": ["1"],
+        },
+    ),
+    Endpoint("cycle_launch", ("group", "cycle"), method="get"),
+    Endpoint("charter_adopt", ("group", "cycle")),
+    Endpoint("charter_amend", ("group", "cycle"), {"charter": TEXT}),
+    Endpoint(
+        "cycle_settle",
+        ("group", "cycle"),
+        {"default_format": ["60", "90"], "facilitation": ["rotating"], "repeat_clients": ["on"]},
+    ),
+    Endpoint("charter_close", ("group", "cycle")),
+    Endpoint("cycle_review", ("group", "cycle"), {"decision": ["same", "stop"]}),
+    Endpoint(
+        "my_cycle_review", ("group", "cycle"), {"learnt": TEXT, "practice": TEXT, "shared": TEXT}
+    ),
     # sessions/urls.py
     Endpoint(
         "session_plan",
@@ -230,7 +257,8 @@ def _arg(world, kind):
 
 def build_path(endpoint: Endpoint, world: dict, garbage: dict) -> str:
     """The endpoint's URL, with garbage in the segments `garbage` names."""
-    placeholders = [f"PLACEHOLDER{i}" for i in range(len(endpoint.args))]
+    # Digits, which every converter takes (a cycle's number is an int).
+    placeholders = [f"9081726354{i}" for i in range(len(endpoint.args))]
     path = reverse(endpoint.name, args=placeholders)
     for i, (placeholder, kind) in enumerate(zip(placeholders, endpoint.args, strict=True)):
         value = garbage[i] if i in garbage else _arg(world, kind)

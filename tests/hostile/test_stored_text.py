@@ -227,7 +227,12 @@ def test_stored_text_renders_inert_everywhere(text, stage, world, hostile_client
         assert [len(m.subject.splitlines()) for m in mail.outbox] == [1]
 
         feed = hostile_client.get(reverse("calendar_feed", args=[world["feed_token"]]))
-        events = Calendar.from_ical(feed.content).walk("VEVENT")
+        events = [
+            event
+            for event in Calendar.from_ical(feed.content).walk("VEVENT")
+            # The world's cycle has its launch session in the feed too.
+            if not str(event["UID"]).startswith("cycle-")
+        ]
         assert len(events) == Session.objects.filter(group=group).count()
         # A line break in the place is escaped in the feed (read back as "\n").
         lines = re.compile(r"\r\n?")
