@@ -21,8 +21,9 @@ from tests.conftest import add_member, make_user
 
 # Measured (SQLite): session and user of the request (2), the membership (1),
 # the closed sessions with their ratings (1) and their clients (1), the
-# members (1), the open topics (1). The same for 2 and for 12 sessions.
-HISTORY_QUERIES = 7
+# members (1), the open topics (1), the group's cycles (1, one curve each).
+# The same for 2 and for 12 sessions.
+HISTORY_QUERIES = 8
 
 
 def text(response):
