@@ -119,7 +119,7 @@ def test_the_animateur_launches_a_cycle_members_adopt_the_charter_and_see_who_is
     phone = phones[client_user]
     phone.goto(group_path)
     card = phone.locator("section.cycle")
-    expect(card.locator("#cycle")).to_have_text("Cycle 1 · 0 séance tenue sur 6")
+    expect(card.locator("#cycle")).to_have_text("Cycle 1 · 0 séances tenues sur 6")
     next_client = phone.locator("#next-client")
     expect(next_client).to_contain_text(f"Prochain client proposé : {eva.full_name}")
     expect(next_client).to_contain_text(f"sujet : {URGENT_TOPIC}")
