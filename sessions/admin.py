@@ -22,15 +22,17 @@ class ParticipationInline(admin.TabularInline):
 
 @admin.register(Session)
 class SessionAdmin(PrivateFieldsAdmin):
-    list_display = ["group", "scheduled_at", "status", "format_minutes", "place"]
+    list_display = ["group", "scheduled_at", "status", "format_minutes", "place", "no_trace"]
     # A filter by date rather than date_hierarchy: the hierarchy has the
     # database truncate every date in the local time zone, which fails on a
     # row stored at the end of the calendar (groups/dates.py) and takes the
     # whole list down; the filter's ranges are worked out from today.
-    list_filter = ["status", "scheduled_at", "format_minutes"]
+    list_filter = ["status", "no_trace", "scheduled_at", "format_minutes"]
     search_fields = ["group__name", "code", "place"]
     list_select_related = ["group"]
-    readonly_fields = ["code", "created_at", "created_by"]
+    # « Sans trace » is the group's and the client's decision, made in the
+    # session; what it deleted at the closing is gone, and no admin undoes it.
+    readonly_fields = ["code", "created_at", "created_by", "no_trace", "kept"]
     inlines = [ParticipationInline]
 
 

@@ -46,7 +46,7 @@ class SessionPlanForm(forms.ModelForm):
 
     class Meta:
         model = Session
-        fields = ["scheduled_at", "place", "timer"]
+        fields = ["scheduled_at", "place", "timer", "no_trace"]
         widgets = {
             "timer": forms.RadioSelect,
             "scheduled_at": forms.DateTimeInput(
@@ -272,6 +272,33 @@ class FeedbackForm(ComposerForm):
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(label=_("Commentaire"), max_length=500, required=False)
+
+
+class KeptForm(ComposerForm):
+    """What the group keeps of a session « sans trace »: the client's choice."""
+
+    form_name = "kept"
+
+    kept = forms.ChoiceField(
+        label=_("Ce que le groupe garde de cette séance"),
+        choices=Session.Kept.choices,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "À la clôture, tout le reste de ce qui a été écrit pendant la séance "
+            "(l'exposé, les questions, les reformulations, les autres contributions) "
+            "est effacé pour de bon. Chacun garde ses apprentissages et ses notes privées "
+            "dans son carnet, et vous vos actions."
+        ),
+    )
+
+
+class NoTraceForm(forms.Form):
+    """Mark a session « sans trace » (1), or no longer (0): the wanted state,
+    so that a double click or a resent form changes nothing more."""
+
+    no_trace = forms.TypedChoiceField(
+        choices=[("1", _("oui")), ("0", _("non"))], coerce=lambda value: value == "1"
+    )
 
 
 class NoteForm(forms.Form):

@@ -199,6 +199,16 @@ class Session(models.Model):
         return dates.shift(self.scheduled_at, dt.timedelta(minutes=self.format_minutes))
 
     @property
+    def keeps_contract(self) -> bool:
+        """The group keeps the demand and the action plan: every session but
+        one « sans trace » whose client chose to keep nothing."""
+        return not (self.no_trace and self.kept == self.Kept.NOTHING)
+
+    @property
+    def keeps_cards(self) -> bool:
+        return not self.no_trace or self.kept == self.Kept.CARDS
+
+    @property
     def held_until(self):
         """When the session ended: its closing, else its planned end."""
         return self.closed_at or self.ends_at

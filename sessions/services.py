@@ -35,6 +35,7 @@ from sessions.models import (
     Session,
     Theme,
 )
+from sessions.no_trace import erase as erase_untraced
 from sessions.roles import AUDIENCES, CLIENT, CONSULTANT, FACILITATOR, role_of
 from sessions.state import LiveState, group_by_theme, next_meeting_day, person_token
 from sessions.steps import Step
@@ -246,7 +247,56 @@ def session_close(*, session, by) -> None:
         if not closed:
             raise StepConflict
         HandRaise.objects.filter(session=session).delete()
+        # Read under the row lock the close took: a « sans trace » switched
+        # or a choice made in between is the one applied.
+        no_trace, kept = Session.objects.values_list("no_trace", "kept").get(pk=session.pk)
+        if no_trace:
+            erase_untraced(session.pk, kept)
         _changed(session.pk)
+
+
+def session_no_trace_set(*, session, by, no_trace: bool) -> None:
+    """Mark the session « sans trace », or no longer, until it closes.
+
+    Before the start any member may, as for the roles; once it runs, the
+    facilitator or the client, whose words it protects. Every screen shows
+    it (the header): the full state, for a rare click.
+    """
+    session = _current(session, by)
+    if session.is_live:
+        _require(session, by, FACILITATOR, CLIENT)
+    with transaction.atomic():
+        changed = Session.objects.filter(
+            pk=session.pk, status__in=(Session.Status.PLANNED, Session.Status.LIVE)
+        ).update(no_trace=no_trace)
+        if not changed:
+            raise ValidationError(
+                _("La séance est terminée : ce qu'elle garde est déjà décidé."), code="closed"
+            )
+        _changed(session.pk)
+
+
+def session_kept_set(*, session, by, kept: str) -> None:
+    """The client chooses, at the last step, what the group keeps of a
+    session « sans trace » (Session.Kept); every screen's header says it."""
+
+    def untraced(current):
+        if not current.no_trace:
+            raise ValidationError(
+                _("Cette séance n'est pas « sans trace » : le groupe en garde tout."),
+                code="not_no_trace",
+            )
+
+    claimed = _claim(
+        session,
+        by,
+        roles=(CLIENT,),
+        steps=(Step.LEARNINGS,),
+        where=[(f"{guard.column('no_trace')} = %s", [True])],
+        values={"kept": kept},
+        checks=[untraced],
+    )
+    _send(Delta(claimed).add("header"))
 
 
 def expose_save(*, session, by, title: str, summary: str) -> None:

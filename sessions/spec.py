@@ -73,7 +73,11 @@ SPEC = {
     ),
     Step.LEARNINGS: StepSpec(
         board=frozenset({"learnings", "feedback"}),
-        composer=dict.fromkeys(AUDIENCES, ("learning", "feedback")),
+        # The client of a session « sans trace » chooses what the group keeps.
+        composer={
+            **dict.fromkeys(AUDIENCES, ("learning", "feedback")),
+            CLIENT: ("kept", "learning", "feedback"),
+        },
         controls={FACILITATOR: {"feedback_average"}},
     ),
 }
@@ -114,6 +118,7 @@ def demand_open(session, step) -> bool:
 
 
 FORM_OPEN = {
+    "kept": lambda session, step: session.no_trace,
     "demand": demand_open,
     "reformulation": demand_open,
     "demand_check": lambda session, step: bool(session.demand_text) and demand_open(session, step),

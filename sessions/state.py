@@ -239,8 +239,11 @@ def previous_client(session: Session):
 
 
 def previous_actions(session: Session) -> list:
+    """The previous session's action plan, as the group kept it: of a session
+    « sans trace » that kept nothing, the client alone has it (their carnet,
+    « Mes actions de la séance précédente »)."""
     previous = previous_session(session)
-    if previous is None:
+    if previous is None or not previous.keeps_contract:
         return []
     return list(ActionItem.objects.filter(session=previous).select_related("author"))
 
@@ -343,6 +346,7 @@ def default_forms(state: LiveState, audience: str) -> dict:
         "reformulation": forms.ReformulationForm,
         "contribution": forms.ContributionForm,
         "action": lambda: forms.ActionForm(initial=action_initial),
+        "kept": lambda: forms.KeptForm(initial={"kept": session.kept}),
         "learning": forms.LearningForm,
         "feedback": forms.FeedbackForm,
     }
@@ -405,6 +409,10 @@ def base_context(session: Session, audience: str) -> dict:
         "previous_step": session.step
         and steps.preceding(session.step, include_retour=session.include_retour),
         "pinned": spec.pins_demand(session),
+        # Before the start any member, then the facilitator or the client.
+        "can_mark_no_trace": audience != ROOM
+        and not session.is_closed
+        and (not session.is_live or audience in (FACILITATOR, CLIENT)),
         "countdown": session.shows_countdown(audience),
         "timer_choices": Session.Timer.choices,
         "composer_forms": spec.composer_forms(session, audience),

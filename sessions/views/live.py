@@ -76,6 +76,12 @@ def session_detail(request, code):
             if membership.user_id in participants
             or joined_in_time(state.session, membership.joined_at)
         ]
+        # Of a session « sans trace », each reads their own learnings alone.
+        context["learnings"] = [
+            learning
+            for learning in state.learnings
+            if not session.no_trace or learning.author_id == request.user.pk
+        ]
         return render(request, "sessions/summary.html", context)
     return render(request, "sessions/live.html", _page_context(request, session, role))
 
@@ -179,6 +185,8 @@ def _action(name, form_class, service, **fixed):
 session_add_time = _action("time", None, services.session_add_time)
 session_timer = _action("timer", forms.TimerForm, services.session_set_timer)
 session_close = _action("close", None, services.session_close)
+session_no_trace = _action("no_trace", forms.NoTraceForm, services.session_no_trace_set)
+session_kept = _action("kept", forms.KeptForm, services.session_kept_set)
 expose_save = _action("expose", forms.ExposeForm, services.expose_save)
 question_post = _action("question", forms.QuestionForm, services.question_post)
 demand_save = _action("demand", forms.DemandForm, services.demand_save)

@@ -79,6 +79,12 @@ class Report:
     learnings: list[Entry]
     feedback_average: float | None
     feedback_count: int
+    # A session « sans trace » (sessions.no_trace): what the group kept, and
+    # what the report then shows of it.
+    no_trace: bool = False
+    kept_label: str = ""
+    keeps_contract: bool = True
+    keeps_cards: bool = True
 
     def for_markdown(self) -> "Report":
         """The same report with every text made literal for Markdown."""
@@ -125,6 +131,10 @@ def build_report(state: LiveState) -> Report:
     kept = [c for c in state.contributions if c.tag == ContributionTag.Tag.KEEP]
     others = [c for c in state.contributions if c.tag != ContributionTag.Tag.KEEP]
     themes = {theme.pk: theme.name for theme in state.themes}
+    # A session « sans trace » shows what its client chose to keep: its
+    # learnings are each person's, in their own carnet, and so is the action
+    # plan of a session that kept nothing (the client's).
+    untraced = session.no_trace
     # Each validated wording but the one that stands (DemandVersion).
     earlier = list(session.demand_versions.all())
     if earlier and earlier[-1].validated_at == session.demand_validated_at:
@@ -141,7 +151,9 @@ def build_report(state: LiveState) -> Report:
         earlier_demands=[Wording(text=v.text, validated_at=v.validated_at) for v in earlier],
         themes=list(themes.values()),
         kept=[_card(c, themes) for c in kept],
-        others=[_card(c, themes) for c in others] if session.report_all_cards else None,
+        others=[_card(c, themes) for c in others]
+        if session.report_all_cards and not untraced
+        else None,
         actions=[
             Action(
                 text=a.text,
@@ -149,11 +161,17 @@ def build_report(state: LiveState) -> Report:
                 status=a.status,
                 status_label=a.get_status_display(),
             )
-            for a in state.actions
+            for a in (state.actions if session.keeps_contract else [])
         ],
-        learnings=[Entry(text=item.text, author=_name(item.author)) for item in state.learnings],
+        learnings=[]
+        if untraced
+        else [Entry(text=item.text, author=_name(item.author)) for item in state.learnings],
         feedback_average=state.feedback_average,
         feedback_count=state.feedback_count,
+        no_trace=untraced,
+        kept_label=session.get_kept_display() if untraced else "",
+        keeps_contract=session.keeps_contract,
+        keeps_cards=session.keeps_cards,
     )
 
 
