@@ -100,6 +100,8 @@ ADMIN_LOGIN = "admin login"
 # The session's state a row needs; any Step value means live at that step.
 PLANNED = "planned"
 CLOSED = "closed"
+# Live at the last step, « sans trace »: its client chooses what the group keeps.
+NO_TRACE = "no_trace"
 
 DEMAND = "Aidez-moi à tenir mes délais sans m'épuiser."
 
@@ -377,6 +379,14 @@ ROWS = [
         state=Step.CONTRIBUTIONS, on_get=405),
     Row("session_close", POST, (LOGIN, 404, 403, 403, 403, 302), kwargs=session_code,
         state=Step.LEARNINGS, on_get=405),
+    # « Sans trace »: before the start any member marks it, as for the roles;
+    # then the facilitator or the client. The client alone chooses what stays.
+    Row("session_no_trace", POST, (LOGIN, 404, 302, 302, 302, 302), kwargs=session_code,
+        data=fixed(no_trace="1"), on_get=405, variant="planned"),
+    Row("session_no_trace", POST, (LOGIN, 404, 403, 302, 403, 302), kwargs=session_code,
+        data=fixed(no_trace="1"), state=Step.EXPOSE, on_get=405, variant="live"),
+    Row("session_kept", POST, (LOGIN, 404, 403, 302, 403, 403), kwargs=session_code,
+        data=fixed(kept="cards"), state=NO_TRACE, on_get=405),
     Row("hands_clear", POST, (LOGIN, 404, 403, 403, 403, 302), kwargs=session_code,
         state=Step.CONTRIBUTIONS, on_get=405),
     Row("floor_give", POST, (LOGIN, 404, 403, 403, 403, 302), kwargs=item("hand"),
@@ -640,9 +650,11 @@ def put_session_in(session, state):
     if state == PLANNED:
         return
     # A closed session was walked to its last step first.
-    go_live(session, Step.LEARNINGS if state == CLOSED else state)
+    go_live(session, Step.LEARNINGS if state in (CLOSED, NO_TRACE) else state)
     if state == CLOSED:
         fields = {"status": Session.Status.CLOSED, "closed_at": timezone.now()}
+    elif state == NO_TRACE:
+        fields = {"no_trace": True}
     elif state == Step.DEMAND:
         # The client has worded the demand: the consultants can check it.
         fields = {"demand_text": DEMAND}

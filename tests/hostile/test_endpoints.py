@@ -170,6 +170,8 @@ ENDPOINTS = [
     ),
     Endpoint("session_add_time", ("session",)),
     Endpoint("session_close", ("session",)),
+    Endpoint("session_no_trace", ("session",), {"no_trace": ["1", "0"]}),
+    Endpoint("session_kept", ("session",), {"kept": ["nothing", "contract", "cards"]}),
     Endpoint("expose_save", ("session",), {"title": TEXT, "summary": TEXT}),
     Endpoint("question_post", ("session",), {"kind": ["fact", "feeling"], "text": TEXT}),
     Endpoint(

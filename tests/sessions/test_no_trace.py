@@ -453,3 +453,4 @@ def test_the_next_retour_reads_the_plan_only_if_the_group_kept_it(
 
     Session.objects.filter(pk=written.pk).update(kept=Session.Kept.CONTRACT)
     assert [action.text for action in previous_actions(following)] == [ACTION]
+
