@@ -124,10 +124,10 @@ def topic_withdraw(*, topic: Topic, by: User) -> None:
 def account_delete(*, user: User) -> None:
     """Delete a person for good; the models' on_delete rules decide what stays.
 
-    Private notes, learnings, topics, memberships and participations go with
-    them (CASCADE). What they wrote in the groups' sessions — questions,
-    contributions, actions, feedback — stays for the group's history with no
-    author (SET_NULL), shown as « ancien membre ».
+    Private notes, learnings, cycle reviews (their shared part too), topics,
+    memberships and participations go with them (CASCADE). What they wrote in
+    the groups' sessions — questions, contributions, actions, feedback — stays
+    for the group's history with no author (SET_NULL), shown as « ancien membre ».
 
     The address goes too, from wherever it was copied: the invitations that
     brought them or were sent to them (a pending one still opens, as a plain

@@ -22,6 +22,7 @@ from groups.models import Membership, Topic
 from sessions.models import (
     ActionItem,
     Contribution,
+    CycleReview,
     DemandCheck,
     Feedback,
     Learning,
@@ -89,6 +90,12 @@ def _collect(user) -> dict:
         ),
         "topics": list(
             Topic.objects.filter(proposed_by=user).select_related("group").order_by("created_at")
+        ),
+        # All three parts: even what is kept from the group is the author's own.
+        "cycle_reviews": list(
+            CycleReview.objects.filter(author=user)
+            .select_related("cycle__group")
+            .order_by("cycle__group__name", "cycle__group_id", "cycle__number")
         ),
     }
 
@@ -223,6 +230,18 @@ def _as_json(data: dict) -> dict:
             }
             for t in data["topics"]
         ],
+        "cycle_reviews": [
+            {
+                "group": r.cycle.group.name,
+                "cycle": r.cycle.number,
+                "learnt": r.learnt,
+                "practice": r.practice,
+                "shared": r.shared,
+                "created_at": _when(r.created_at),
+                "updated_at": _when(r.updated_at),
+            }
+            for r in data["cycle_reviews"]
+        ],
     }
 
 
@@ -287,6 +306,7 @@ def account_delete(request):
         "form": form,
         "note_count": PrivateNote.objects.filter(author=user).count(),
         "learning_count": Learning.objects.filter(author=user).count(),
+        "cycle_review_count": CycleReview.objects.filter(author=user).count(),
         # An animateur who leaves leaves a group without one: say so first.
         "facilitated_groups": [
             m.group

@@ -10,11 +10,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from groups.models import Topic
+from groups.models import Cycle, Group, Topic
 from sessions.models import (
     ActionItem,
     ActionUpdate,
     Contribution,
+    CycleReview,
     DemandCheck,
     Feedback,
     Learning,
@@ -81,6 +82,50 @@ def written(past_session, client_user, member, consultants):
     PrivateNote.objects.create(session=past_session, author=client_user, text="Secret de Camille")
     Topic.objects.create(group=past_session.group, proposed_by=member, title="Déléguer enfin")
     return past_session
+
+
+def ended_cycle(group, number):
+    """A cycle of `group` whose review the group has decided: any number of them
+    may stand side by side (only one may be open)."""
+    when = timezone.now() - dt.timedelta(days=60 * number)
+    return Cycle.objects.create(
+        group=group,
+        number=number,
+        planned_sessions=2,
+        launch_at=when,
+        ended_at=when + dt.timedelta(days=50),
+        decision=Cycle.Decision.SAME,
+    )
+
+
+@pytest.fixture
+def reviewed(group, facilitator, member, consultants):
+    """Bruno's reviews of two cycles of the test group and one of another
+    group; Chloé's review of the first cycle, with a part shared with the group."""
+    first, second = ended_cycle(group, 1), ended_cycle(group, 2)
+    other_group = Group.objects.create(name="Autre groupe", created_by=facilitator)
+    # Written last, so that the export's order is not the order of writing.
+    CycleReview.objects.create(
+        cycle=second, author=member, learnt="Appris au cycle 2", shared="Partagé au cycle 2"
+    )
+    CycleReview.objects.create(
+        cycle=first,
+        author=member,
+        learnt="Écouter avant de conseiller",
+        practice="Moins de réunions",
+        shared="Merci à tous",
+    )
+    CycleReview.objects.create(
+        cycle=ended_cycle(other_group, 1), author=member, practice="Ailleurs aussi"
+    )
+    CycleReview.objects.create(
+        cycle=first,
+        author=consultants[1],
+        learnt="Appris par Chloé",
+        practice="Pratique de Chloé",
+        shared="Partagé par Chloé",
+    )
+    return first
 
 
 def download_json(client):
@@ -251,10 +296,79 @@ def test_markdown_keeps_what_was_typed_unescaped(login, member, past_session):
     assert "&lt;" not in markdown
 
 
+def test_json_holds_my_cycle_reviews_whole_by_group_then_cycle(login, member, reviewed):
+    data = download_json(login(member))
+
+    assert [(r["group"], r["cycle"]) for r in data["cycle_reviews"]] == [
+        ("Autre groupe", 1),
+        ("Groupe test", 1),
+        ("Groupe test", 2),
+    ]
+    review = data["cycle_reviews"][1]
+    # The parts kept from the group are the author's own too.
+    assert review["learnt"] == "Écouter avant de conseiller"
+    assert review["practice"] == "Moins de réunions"
+    assert review["shared"] == "Merci à tous"
+    assert review["updated_at"].startswith(timezone.localdate().isoformat())
+
+
+def test_export_never_holds_another_members_cycle_review(login, member, consultants, reviewed):
+    for url in [JSON_URL, MARKDOWN_URL]:
+        content = login(member).get(url).content.decode()
+
+        # Not even what Chloé shared with the group: it is hers.
+        for foreign in ["Appris par Chloé", "Pratique de Chloé", "Partagé par Chloé"]:
+            assert foreign not in content, (url, foreign)
+    assert download_json(login(consultants[2]))["cycle_reviews"] == []
+
+
+def test_markdown_shows_my_cycle_reviews(login, member, reviewed):
+    markdown = login(member).get(MARKDOWN_URL).content.decode()
+
+    section = markdown.split("## Mes bilans de cycle", 1)[1]
+    assert (
+        section.index("### Autre groupe · Cycle 1")
+        < section.index("### Groupe test · Cycle 1")
+        < section.index("### Groupe test · Cycle 2")
+    )
+    assert "**Ce que le cycle m'a appris :** Écouter avant de conseiller" in section
+    assert "**Ce qui a changé dans ma pratique :** Moins de réunions" in section
+    assert "**Partagé avec le groupe :** Merci à tous" in section
+
+
+def test_markdown_says_when_there_is_no_cycle_review(login, member, written):
+    markdown = login(member).get(MARKDOWN_URL).content.decode()
+
+    assert "## Mes bilans de cycle\n\nAucun bilan de cycle." in markdown
+
+
+def test_markdown_keeps_my_review_as_typed_and_makes_the_group_name_literal(
+    login, member, facilitator
+):
+    # The review is the person's own, as the other texts of the export are:
+    # as typed. The group's name, written by someone else, is made literal.
+    other_group = Group.objects.create(name="<b>Groupe</b> **gras**", created_by=facilitator)
+    CycleReview.objects.create(
+        cycle=ended_cycle(other_group, 1), author=member, learnt="<b>x</b> **y**"
+    )
+
+    markdown = login(member).get(MARKDOWN_URL).content.decode()
+
+    assert "**Ce que le cycle m'a appris :** <b>x</b> **y**" in markdown
+    assert "&lt;" not in markdown
+    assert "### \\<b\\>Groupe\\</b\\> \\*\\*gras\\*\\* · Cycle 1" in markdown
+    assert "<b>Groupe</b>" not in markdown
+
+
 def _fill(group, client_user, member, sessions):
-    """`sessions` closed sessions, each with one of everything by each person."""
+    """`sessions` closed sessions, each with one of everything by each person,
+    and as many ended cycles, each reviewed by both."""
     base = timezone.now() - dt.timedelta(days=400)
+    numbers = Cycle.objects.filter(group=group).count()
     for index in range(sessions):
+        cycle = ended_cycle(group, numbers + index + 1)
+        CycleReview.objects.create(cycle=cycle, author=member, learnt=f"cycle {index}")
+        CycleReview.objects.create(cycle=cycle, author=client_user, shared=f"cycle {index}")
         session = Session.objects.create(
             group=group,
             scheduled_at=base + dt.timedelta(days=30 * index),
@@ -296,5 +410,5 @@ def test_query_count_does_not_grow_with_the_number_of_sessions(
     assert Session.objects.count() == 12
     assert few == many
     # Session and user, then one query per kind of data (actions: + updates;
-    # themes and reformulations included).
-    assert many <= 15
+    # themes, reformulations and cycle reviews included).
+    assert many <= 16

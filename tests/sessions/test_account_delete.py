@@ -10,10 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from groups import services
-from groups.models import Group, Invitation, Membership, Topic, User
+from groups.models import Cycle, Group, Invitation, Membership, Topic, User
 from sessions.models import (
     ActionItem,
     Contribution,
+    CycleReview,
     Feedback,
     Learning,
     PrivateNote,
@@ -62,6 +63,26 @@ def test_confirmation_page_explains_what_goes_and_what_stays(login, member, live
     assert "sans votre nom" in content
     assert 'type="password"' in content
     assert reverse("account_data_json") in content
+
+
+def test_confirmation_page_counts_the_cycle_reviews_that_go(login, member, consultants, group):
+    for number in (1, 2):
+        cycle = Cycle.objects.create(
+            group=group,
+            number=number,
+            planned_sessions=2,
+            launch_at=timezone.now(),
+            ended_at=timezone.now() if number == 1 else None,
+        )
+        CycleReview.objects.create(cycle=cycle, author=member, shared="Merci")
+    CycleReview.objects.create(cycle=cycle, author=consultants[1], shared="Merci aussi")
+
+    content = html.unescape(login(member).get(URL).content.decode())
+
+    # What they shared goes too: the group no longer reads it.
+    assert "vos 2 bilans de cycle sont effacés, avec ce que vous y partagiez" in content
+    login(member).post(URL, {"password": PASSWORD})
+    assert list(CycleReview.objects.values_list("shared", flat=True)) == ["Merci aussi"]
 
 
 def test_confirmation_page_warns_an_animateur_their_group_loses_them(login, facilitator, group):
