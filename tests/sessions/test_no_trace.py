@@ -370,6 +370,7 @@ def test_the_report_says_sans_trace_and_what_was_kept(login, written, facilitato
         login(member).get(reverse("session_report", args=[written.code])).content.decode()
     )
     assert "Séance sans trace" in page
+    assert "Cette séance était une séance sans trace." in page
     assert "Le groupe a gardé : rien que la date et les rôles." in page
     for text in (*TEXTS_OF_OTHERS, KEPT_CARD, DEMAND, ACTION, LEARNING):
         assert text not in page
