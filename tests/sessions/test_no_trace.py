@@ -455,3 +455,13 @@ def test_the_next_retour_reads_the_plan_only_if_the_group_kept_it(
     Session.objects.filter(pk=written.pk).update(kept=Session.Kept.CONTRACT)
     assert [action.text for action in previous_actions(following)] == [ACTION]
 
+
+def test_each_finds_their_own_learnings_and_notes_in_their_carnet(
+    login, written, facilitator, member, client_user
+):
+    close(written, facilitator)
+    mine = html.unescape(login(member).get(reverse("logbook")).content.decode())
+    assert LEARNING in mine and NOTE in mine
+    theirs = html.unescape(login(client_user).get(reverse("logbook")).content.decode())
+    assert LEARNING not in theirs and NOTE not in theirs
+    assert "Oser dire non." in theirs and ACTION in theirs
