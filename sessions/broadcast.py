@@ -134,4 +134,10 @@ async def announce_presence(session_id: int) -> None:
         _announcing.discard(session_id)
         await database_sync_to_async(session_changed)(session_id, ("presence",))
 
-    asyncio.ensure_future(later())
+    def forget_if_cancelled(task):
+        if task.cancelled():
+            # By a closing event loop, perhaps before it ran: a session left
+            # in the set would never be announced again by this process.
+            _announcing.discard(session_id)
+
+    asyncio.ensure_future(later()).add_done_callback(forget_if_cancelled)

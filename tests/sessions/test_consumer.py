@@ -3,6 +3,7 @@ auth from the session cookie, routing): who may listen, and what they hear.
 """
 
 import asyncio
+import contextlib
 import datetime as dt
 import re
 from types import SimpleNamespace
@@ -418,6 +419,30 @@ async def test_joins_of_one_moment_are_announced_once(
     assert announced.count("· consultant · connecté") == 2
     assert await watcher.receive_nothing(timeout=broadcast.PRESENCE_DELAY + 0.3)
     for communicator in (first, second, watcher):
+        await communicator.disconnect()
+
+
+async def test_an_announcement_cancelled_midway_does_not_silence_the_session(
+    planned_session, facilitator, member
+):
+    # A socket that closes just before its event loop does (a worker's
+    # shutdown, a test's end) leaves its announcement pending; cancelled, it
+    # must not keep the session from being announced ever after.
+    before = asyncio.all_tasks()
+    await broadcast.announce_presence(planned_session.pk)
+    (pending,) = asyncio.all_tasks() - before
+    pending.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await pending
+    assert planned_session.pk not in broadcast._announcing
+
+    await go_live(planned_session, Step.EXPOSE)
+    watcher, _ = await open_socket(planned_session, facilitator)
+    await drain(watcher)
+    phone, _ = await open_socket(planned_session, member)
+    announced = await receive_until(watcher, 'id="live-presence"')
+    assert announced.count("· connecté") == 2
+    for communicator in (phone, watcher):
         await communicator.disconnect()
 
 
