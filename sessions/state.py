@@ -55,6 +55,10 @@ class LiveState:
     feedback_count: int = 0
     feedback_average: float | None = None
     previous_actions: list = field(default_factory=list)
+    # The group's last closed session before this one, once read for the
+    # retour (`previous_read`): the page's own « Mes actions » reuse it.
+    previous: object = None
+    previous_read: bool = False
     # The setup region's roles form (roles_form_shown): the topics it offers,
     # and before the start the previous session's client (its suggestion).
     topics: list = field(default_factory=list)
@@ -103,19 +107,25 @@ class LiveState:
         return sum(1 for check in self.checks if check.verdict == "understood")
 
 
-def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
+def load_state(session_id: int, regions=None, *, live=False, session=None) -> LiveState:
     """A fixed number of queries, however much the session holds.
 
     `regions` (None: all) limits the reading to what those regions show: a
     presence change reads neither the board nor the queue. `live` reads, for
     the board, what the live page's panes show (sessions.spec, every step of
     the session); without it (summary, report) everything is read.
+
+    `session`: the row a page's access check has just read, with its group
+    and participations (`access.session_for_member`), rather than reading it
+    again. Its version was read first, so content written in between can
+    only be newer than the page's version says, which a phone heals.
     """
-    session = (
-        Session.objects.select_related("group")
-        .prefetch_related("participations")
-        .get(pk=session_id)
-    )
+    if session is None:
+        session = (
+            Session.objects.select_related("group")
+            .prefetch_related("participations")
+            .get(pk=session_id)
+        )
     memberships = list(Membership.objects.filter(group_id=session.group_id).select_related("user"))
     state = LiveState(
         session=session,
@@ -164,7 +174,9 @@ def load_state(session_id: int, regions=None, *, live=False) -> LiveState:
     if "checks" in content:
         state.checks = list(session.demandchecks.select_related("author"))
     if "previous_actions" in content and live:
-        state.previous_actions = previous_actions(session)
+        state.previous = previous_session(session)
+        state.previous_read = True
+        state.previous_actions = kept_actions(state.previous)
     if regions is None or "queue" in regions:
         state.hands = list(session.handraises.select_related("author"))
         for hand in state.hands:
@@ -242,7 +254,10 @@ def previous_actions(session: Session) -> list:
     """The previous session's action plan, as the group kept it: of a session
     « sans trace » that kept nothing, the client alone has it (their carnet,
     « Mes actions de la séance précédente »)."""
-    previous = previous_session(session)
+    return kept_actions(previous_session(session))
+
+
+def kept_actions(previous: Session | None) -> list:
     if previous is None or not previous.keeps_contract:
         return []
     return list(ActionItem.objects.filter(session=previous).select_related("author"))

@@ -37,7 +37,8 @@ from sessions.state import (
 
 
 def _page_context(request, session, role, *, bound=None, flash=None):
-    state = load_state(session.pk, live=True)
+    """`session` comes from this request's access check (`get_session_for`)."""
+    state = load_state(session.pk, live=True, session=session)
     # The bound form goes back in the composer: its errors show and the typed
     # text is kept, as in the htmx answer.
     context = context_for(state, role, bound=bound)
@@ -48,7 +49,7 @@ def _page_context(request, session, role, *, bound=None, flash=None):
         note_form=(bound or {}).get("note") or forms.NoteForm(),
         max_sockets=settings.LIVE_SOCKETS_PER_PERSON,
     )
-    previous = previous_session(session)
+    previous = state.previous if state.previous_read else previous_session(session)
     context["my_previous_actions"] = (
         list(previous.actionitems.filter(author=request.user)) if previous else []
     )
@@ -66,7 +67,7 @@ def session_detail(request, code):
     if session.is_closed:
         if not was_there(session, request.user):
             return not_there(request, session)
-        state = load_state(session.pk)
+        state = load_state(session.pk, session=session)
         context = context_for(state, role)
         # Today's members, less those who joined after it: they were not there.
         participants = {p.user_id for p in state.session.participations.all()}
@@ -356,7 +357,7 @@ def session_room(request, code):
     facilitator's controls link to it). What every consultant sees of the
     header, the board and the queue, large, with no control."""
     session, _role = get_session_for(request, code)
-    state = load_state(session.pk, live=True)
+    state = load_state(session.pk, live=True, session=session)
     context = context_for(state, ROOM) | {"max_sockets": settings.LIVE_SOCKETS_PER_PERSON}
     return render(request, "sessions/room.html", context)
 

@@ -34,8 +34,8 @@ from tests.shown import shown
 # +1 for the reader's own actions from the previous session (the retour panel).
 # +1 for the themes of step 4 (Metaplan), +1 for the reformulations of step 3,
 # whatever their number.
-PAGE_QUERIES = {"facilitator": 25, "client_user": 21, "member": 21}
-SUMMARY_QUERIES = 18
+PAGE_QUERIES = {"facilitator": 17, "client_user": 18, "member": 17}
+SUMMARY_QUERIES = 15
 BROADCAST_QUERIES = 15
 
 
