@@ -63,6 +63,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
     session = None
     watch = None
     audience = None
+    released = False
 
     def __init__(self, *args, screen=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,7 +78,13 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await receive()
             await send({"type": "websocket.close"})
             return
-        await super().__call__(scope, receive, send)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # However the consumer ended (an exception in a handler; daphne
+            # killing it past its application_close_timeout), its seat goes:
+            # else the person shows « connecté » until the TTL sweep.
+            await self._release()
 
     async def dispatch(self, message):
         # channels closes stale database connections before every handler: a
@@ -124,19 +131,35 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await broadcast.announce_presence(self.session.pk)
 
     async def disconnect(self, code):
+        await self._release()
+
+    async def _release(self):
+        """Leave the group and the seat, once (disconnect, then __call__'s end)."""
         if self.watch is not None:
             self.watch.sockets.discard(self)
-        if self.session is not None:
-            try:
-                await self.channel_layer.group_discard(self.group, self.channel_name)
-            except Exception:
-                # Redis down: the subscription went with it. The presence row
-                # must go all the same, or the person shows « connecté » forever.
-                logger.warning("Leaving %s without the channel layer", self.group)
-            presence.keeper().discard(self.channel_name)
-            await _leave(self.session, self.channel_name)
-            if not self.screen:
-                await broadcast.announce_presence(self.session.pk)
+        if self.session is None or self.released:
+            return
+        self.released = True
+        # The seat first: who is online must not wait on Redis.
+        presence.keeper().discard(self.channel_name)
+        await _leave(self.session, self.channel_name)
+        try:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        except Exception:
+            # Redis down: the subscription went with it.
+            logger.warning("Leaving %s without the channel layer", self.group)
+        if not self.screen:
+            await broadcast.announce_presence(self.session.pk)
+
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except Exception as error:
+            # The socket is closing (the phone left, or we closed it) and its
+            # websocket.disconnect is on its way: daphne refuses a frame now
+            # (autobahn's Disconnected). A consumer dying here would never
+            # run its disconnect, and leave its seat behind.
+            logger.info("Not sent to a closing socket: %r", error)
 
     async def receive(self, text_data=None, bytes_data=None):
         # Nothing travels up the socket: every change is an HTTP POST, and the

@@ -92,13 +92,19 @@ def receive_until(socket, needle: str) -> str:
 
 def post_as(server, user, path, data) -> int:
     """An HTTP POST to daphne, signed in and with its CSRF token, as a page does."""
+    with urllib.request.urlopen(signed_post(server, user, path, data), timeout=TIMEOUT) as answer:  # noqa: S310
+        return answer.status
+
+
+def signed_post(server, user, path, data) -> urllib.request.Request:
+    """That POST, ready to send: the page read for its CSRF token already."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     cookie = session_cookie(user)
     opener.addheaders = [("Cookie", cookie)]
     opener.open(server + path.rsplit("step/", 1)[0], timeout=TIMEOUT).read()
     csrf = next(c.value for c in jar if c.name == settings.CSRF_COOKIE_NAME)
-    request = urllib.request.Request(
+    return urllib.request.Request(
         server + path,
         data=urlencode(data).encode(),
         headers={
@@ -107,8 +113,6 @@ def post_as(server, user, path, data) -> int:
             "Origin": server,
         },
     )
-    with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-        return response.status
 
 
 @pytest.fixture
@@ -297,3 +301,74 @@ def test_a_screen_past_the_cap_says_why_and_gets_in_once_another_closes(
         # The page knocks again every 2-4 s: in once a seat is free.
         expect(banner).to_be_hidden(timeout=3 * TIMEOUT * 1000)
         expect(page.locator("#live-offline")).to_be_hidden()
+
+
+CLOSE = 0x8
+
+
+def read_frame(reader) -> tuple[int, bytes]:
+    """One frame from the server (never masked, RFC 6455 §5.2): its opcode and payload."""
+    first, second = reader.read(2)
+    length = second & 0x7F
+    if length == 126:
+        length = int.from_bytes(reader.read(2), "big")
+    elif length == 127:
+        length = int.from_bytes(reader.read(8), "big")
+    return first & 0x0F, reader.read(length)
+
+
+def masked_text(payload: bytes) -> bytes:
+    """A client's text frame, masked as a client's must be."""
+    mask = os.urandom(4)
+    assert len(payload) < 126
+    masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
+    return bytes([0x81, 0x80 | len(payload)]) + mask + masked
+
+
+def test_a_change_that_reaches_a_socket_being_closed_does_not_keep_its_seat(
+    live_server_url, live_session, facilitator, consultants
+):
+    # The server closes a socket that sent a frame; until the client answers
+    # its close (autobahn waits a second), daphne refuses any frame for it.
+    # A change broadcast in that second once killed the consumer before its
+    # disconnect ran: the person stayed « connecté ». Here the client never
+    # answers, and the change comes in that second.
+    attacker = consultants[0]
+    step = signed_post(
+        live_server_url,
+        facilitator,
+        f"/s/{live_session.code}/step/",
+        {"from_step": Step.EXPOSE, "direction": "next"},
+    )
+    netloc = live_server_url.removeprefix("http://")
+    host, port = netloc.split(":")
+    with socket.create_connection((host, int(port)), timeout=TIMEOUT) as conn:
+        key = base64.b64encode(os.urandom(16))
+        conn.sendall(
+            f"GET /ws/sessions/{live_session.code}/ HTTP/1.1\r\nHost: {netloc}\r\n".encode()
+            + b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            + b"Sec-WebSocket-Key: "
+            + key
+            + b"\r\n"
+            + f"Origin: {live_server_url}\r\nCookie: {session_cookie(attacker)}\r\n\r\n".encode()
+        )
+        reader = conn.makefile("rb")
+        assert reader.readline().startswith(b"HTTP/1.1 101"), "the handshake was refused"
+        while reader.readline() not in (b"\r\n", b""):
+            pass
+        opcode, state = read_frame(reader)
+        assert b'id="live-header"' in state
+        assert Presence.objects.filter(session=live_session, user=attacker).exists()
+
+        conn.sendall(masked_text(b"hello"))
+        while opcode != CLOSE:
+            opcode, payload = read_frame(reader)
+        assert int.from_bytes(payload[:2], "big") == POLICY_VIOLATION
+        with urllib.request.urlopen(step, timeout=TIMEOUT) as answer:  # noqa: S310
+            assert answer.status == 200
+        time.sleep(0.2)  # a moment for the change to reach the closing socket
+
+    deadline = time.monotonic() + TIMEOUT
+    while Presence.objects.filter(session=live_session, user=attacker).exists():
+        assert time.monotonic() < deadline, "the closed socket is still shown as present"
+        time.sleep(0.1)

@@ -446,6 +446,22 @@ async def test_an_announcement_cancelled_midway_does_not_silence_the_session(
         await communicator.disconnect()
 
 
+async def test_a_consumer_that_dies_of_an_error_still_gives_up_its_seat(planned_session, member):
+    await go_live(planned_session, Step.EXPOSE)
+    phone, _ = await open_socket(planned_session, member)
+    await drain(phone)
+    seats = Presence.objects.filter(session=planned_session, user=member)
+    channel_name = await database_sync_to_async(seats.values_list("channel_name", flat=True).get)()
+
+    # A message no handler takes: channels raises, and the consumer ends
+    # without a websocket.disconnect.
+    await get_channel_layer().send(channel_name, {"type": "no.such.message"})
+    with pytest.raises(ValueError, match="No handler"):
+        await phone.wait(timeout=Communicator.WAIT)
+
+    assert not await database_sync_to_async(seats.exists)()
+
+
 async def test_a_socket_opened_after_a_change_shows_it(planned_session, facilitator, member):
     await go_live(planned_session, Step.CONTRIBUTIONS)
     early, _ = await open_socket(planned_session, member)
