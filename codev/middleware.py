@@ -2,10 +2,12 @@ from urllib.parse import unquote_plus
 
 from axes.middleware import AxesMiddleware
 from django.conf import settings
-from django.core.exceptions import BadRequest
-from django.http import HttpResponseNotAllowed
+from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.core.handlers.exception import get_exception_response
+from django.http import Http404, HttpResponseNotAllowed
 from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import render
+from django.urls import Resolver404, get_resolver, get_urlconf, resolve
 from django.utils import translation
 from django.utils.deprecation import MiddlewareMixin
 
@@ -41,7 +43,49 @@ class RefuseNulMiddleware(MiddlewareMixin):
     def process_request(self, request):
         query = unquote_plus(request.META.get("QUERY_STRING", ""))
         if "\x00" in request.path_info or "\x00" in query:
-            raise BadRequest("NUL character in the URL")
+            # Answered here rather than raised: raised, it would get Django's
+            # technical page under DEBUG (RefusalPageMiddleware).
+            return refusal_page(request, 400, BadRequest("NUL character in the URL"))
+        return None
+
+
+def refusal_page(request, status: int, exception: Exception):
+    """The page Django's handler for `status` gives without DEBUG
+    (templates/400.html, 404.html)."""
+    return get_exception_response(request, get_resolver(get_urlconf()), status, exception)
+
+
+class RefusalPageMiddleware(MiddlewareMixin):
+    """With DEBUG on, a refusal gets the page it gets in production.
+
+    Under DEBUG, Django answers a 404 (an unknown address, or a stranger
+    refused a group's page) and a 400 raised by a view with its technical
+    page: in English, outside the layout, listing every URL pattern, wider
+    than a phone. `make run` runs with DEBUG on, and a newcomer trying the
+    site is refused like anyone. So the handlers used without DEBUG answer
+    here too. A 500 keeps Django's technical page, which is what DEBUG is
+    for. Without DEBUG, this does nothing: Django's own handling is the same.
+    Placed after CommonMiddleware, whose slash redirect still applies to
+    the 404 it gets back.
+    """
+
+    def process_request(self, request):
+        if not settings.DEBUG:
+            return None
+        try:
+            resolve(request.path_info, getattr(request, "urlconf", None))
+        except Resolver404 as unknown:
+            return refusal_page(request, 404, unknown)
+        return None
+
+    def process_exception(self, request, exception):
+        if not settings.DEBUG:
+            return None
+        if isinstance(exception, Http404):
+            return refusal_page(request, 404, exception)
+        if isinstance(exception, (BadRequest, SuspiciousOperation)):
+            return refusal_page(request, 400, exception)
+        return None
 
 
 class NotAllowedPageMiddleware(MiddlewareMixin):

@@ -138,6 +138,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "codev.middleware.NotAllowedPageMiddleware",
+    # With DEBUG on (`make run`), the 404 and 400 pages of production rather
+    # than Django's technical pages.
+    "codev.middleware.RefusalPageMiddleware",
     # Last, as django-axes asks: turns a locked-out sign-in into its 429 page.
     # Sync only, so the whole chain runs in one thread (codev.middleware).
     "codev.middleware.SyncAxesMiddleware",

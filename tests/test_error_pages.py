@@ -200,3 +200,74 @@ def test_a_server_error_gets_a_french_page_with_debug_off(settings, member):
     assert "Erreur du serveur" in page
     assert "réessayez dans un moment" in page
     assert "a bug" not in page and "Traceback" not in page
+
+
+# With DEBUG on, as `make run` serves: a refusal looks as it does in
+# production (codev.middleware.RefusalPageMiddleware), not Django's technical
+# page listing every URL pattern.
+
+
+@pytest.fixture
+def debug_on(settings):
+    settings.DEBUG = True
+
+
+def assert_refusal_page(response, status, title):
+    assert response.status_code == status
+    page = response.content.decode()
+    assert f"<h1>{title}</h1>" in page
+    assert 'id="request-error"' in page  # the layout
+    assert "DEBUG = True" not in page and "URLconf" not in page
+
+
+@pytest.mark.usefixtures("debug_on")
+def test_a_stranger_refused_a_session_gets_the_french_page_with_debug_on(
+    client, outsider, planned_session
+):
+    client.force_login(outsider)
+    response = client.get(reverse("session_detail", args=[planned_session.code]))
+    assert_refusal_page(response, 404, "Page introuvable")
+
+
+@pytest.mark.usefixtures("debug_on")
+def test_an_address_that_leads_nowhere_gets_the_french_page_with_debug_on(client, member):
+    client.force_login(member)
+    assert_refusal_page(client.get("/no/such/page/"), 404, "Page introuvable")
+    assert_refusal_page(client.get("/s/nope/report/"), 404, "Page introuvable")
+    english(client)
+    assert_refusal_page(client.get("/no/such/page/"), 404, "Page not found")
+
+
+@pytest.mark.usefixtures("debug_on")
+def test_a_nul_in_the_address_gets_the_french_page_with_debug_on(client, member):
+    client.force_login(member)
+    assert_refusal_page(client.get("/groups/%00/"), 400, "Demande illisible")
+
+
+@pytest.mark.usefixtures("debug_on")
+def test_the_slash_is_still_added_with_debug_on(client, member):
+    client.force_login(member)
+    response = client.get("/carnet")
+    assert response.status_code == 301
+    assert response["Location"] == "/carnet/"
+
+
+def test_without_debug_the_refusals_are_the_same_pages(client, outsider, planned_session):
+    client.force_login(outsider)
+    response = client.get(reverse("session_detail", args=[planned_session.code]))
+    assert_refusal_page(response, 404, "Page introuvable")
+    assert_refusal_page(client.get("/no/such/page/"), 404, "Page introuvable")
+    assert_refusal_page(client.get("/groups/%00/"), 400, "Demande illisible")
+
+
+def test_a_server_error_keeps_the_technical_page_with_debug_on(settings, member):
+    # What DEBUG is for: the developer sees the traceback.
+    settings.DEBUG = True
+    settings.ROOT_URLCONF = __name__
+    client = Client(raise_request_exception=False)
+    client.force_login(member)
+
+    response = client.get("/boom/")
+
+    assert response.status_code == 500
+    assert "a bug" in response.content.decode()
