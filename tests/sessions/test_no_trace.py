@@ -465,3 +465,13 @@ def test_each_finds_their_own_learnings_and_notes_in_their_carnet(
     theirs = html.unescape(login(client_user).get(reverse("logbook")).content.decode())
     assert LEARNING not in theirs and NOTE not in theirs
     assert "Oser dire non." in theirs and ACTION in theirs
+
+
+def test_the_carnet_marks_the_session_sans_trace(login, written, facilitator, member):
+    close(written, facilitator)
+    browser = login(member)
+    page = browser.get(reverse("logbook")).content.decode()
+    assert '<span class="badge no-trace">sans trace</span>' in page
+    markdown = browser.get(reverse("logbook_markdown")).content.decode()
+    heading = next(line for line in markdown.splitlines() if line.startswith("## "))
+    assert heading.endswith(") · sans trace")
