@@ -186,14 +186,18 @@ def boom(request):
 urlpatterns = [path("boom/", boom), *codev_urls.urlpatterns]
 
 
-def test_a_server_error_gets_a_french_page_with_debug_off(settings, member):
-    # Django renders 500.html with no context at all: the page stands alone.
-    settings.DEBUG = False
+def crash(settings, member, *, debug: bool):
+    """A view that raises, answered as a browser would see it."""
+    settings.DEBUG = debug
     settings.ROOT_URLCONF = __name__
     client = Client(raise_request_exception=False)
     client.force_login(member)
+    return client.get("/boom/")
 
-    response = client.get("/boom/")
+
+def test_a_server_error_gets_a_french_page_with_debug_off(settings, member):
+    # Django renders 500.html with no context at all: the page stands alone.
+    response = crash(settings, member, debug=False)
 
     assert response.status_code == 500
     page = response.content.decode()
@@ -262,12 +266,7 @@ def test_without_debug_the_refusals_are_the_same_pages(client, outsider, planned
 
 def test_a_server_error_keeps_the_technical_page_with_debug_on(settings, member):
     # What DEBUG is for: the developer sees the traceback.
-    settings.DEBUG = True
-    settings.ROOT_URLCONF = __name__
-    client = Client(raise_request_exception=False)
-    client.force_login(member)
-
-    response = client.get("/boom/")
+    response = crash(settings, member, debug=True)
 
     assert response.status_code == 500
     assert "a bug" in response.content.decode()
