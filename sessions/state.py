@@ -6,6 +6,7 @@ phone receives after a change are exactly those it gets on reconnect.
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Avg, Count, Q, Subquery
@@ -55,14 +56,16 @@ class LiveState:
     feedback_count: int = 0
     feedback_average: float | None = None
     previous_actions: list = field(default_factory=list)
-    # The group's last closed session before this one, once read for the
-    # retour (`previous_read`): the page's own « Mes actions » reuse it.
-    previous: object = None
-    previous_read: bool = False
     # The setup region's roles form (roles_form_shown): the topics it offers,
     # and before the start the previous session's client (its suggestion).
     topics: list = field(default_factory=list)
     previous_client: object = None
+
+    @cached_property
+    def previous(self) -> Session | None:
+        """The group's last closed session before this one, read once: the
+        retour and the page's own « Mes actions » share it."""
+        return previous_session(self.session)
 
     @property
     def people(self):
@@ -174,8 +177,6 @@ def load_state(session_id: int, regions=None, *, live=False, session=None) -> Li
     if "checks" in content:
         state.checks = list(session.demandchecks.select_related("author"))
     if "previous_actions" in content and live:
-        state.previous = previous_session(session)
-        state.previous_read = True
         state.previous_actions = kept_actions(state.previous)
     if regions is None or "queue" in regions:
         state.hands = list(session.handraises.select_related("author"))

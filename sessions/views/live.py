@@ -29,7 +29,6 @@ from sessions.state import (
     context_for,
     load_state,
     person_token,
-    previous_session,
     render_regions,
     roles_form_shown,
     stamp,
@@ -49,7 +48,7 @@ def _page_context(request, session, role, *, bound=None, flash=None):
         note_form=(bound or {}).get("note") or forms.NoteForm(),
         max_sockets=settings.LIVE_SOCKETS_PER_PERSON,
     )
-    previous = state.previous if state.previous_read else previous_session(session)
+    previous = state.previous
     context["my_previous_actions"] = (
         list(previous.actionitems.filter(author=request.user)) if previous else []
     )

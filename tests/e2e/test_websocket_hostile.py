@@ -154,14 +154,18 @@ def raw_request(server: str, request_line: bytes, headers: bytes = b"") -> bytes
     return answer
 
 
-def raw_handshake(server: str, path: str, user) -> bytes:
+def handshake_headers(server: str, user) -> bytes:
+    """A websocket handshake's headers, from our origin, signed in as `user`."""
     key = base64.b64encode(os.urandom(16))
-    headers = (
+    return (
         b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
         b"Sec-WebSocket-Key: " + key + b"\r\nOrigin: " + server.encode() + b"\r\n"
         b"Cookie: " + session_cookie(user).encode() + b"\r\n"
     )
-    return raw_request(server, f"GET {path} HTTP/1.1".encode(), headers)
+
+
+def raw_handshake(server: str, path: str, user) -> bytes:
+    return raw_request(server, f"GET {path} HTTP/1.1".encode(), handshake_headers(server, user))
 
 
 @pytest.mark.parametrize(
@@ -343,14 +347,10 @@ def test_a_change_that_reaches_a_socket_being_closed_does_not_keep_its_seat(
     netloc = live_server_url.removeprefix("http://")
     host, port = netloc.split(":")
     with socket.create_connection((host, int(port)), timeout=TIMEOUT) as conn:
-        key = base64.b64encode(os.urandom(16))
         conn.sendall(
             f"GET /ws/sessions/{live_session.code}/ HTTP/1.1\r\nHost: {netloc}\r\n".encode()
-            + b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-            + b"Sec-WebSocket-Key: "
-            + key
+            + handshake_headers(live_server_url, attacker)
             + b"\r\n"
-            + f"Origin: {live_server_url}\r\nCookie: {session_cookie(attacker)}\r\n\r\n".encode()
         )
         reader = conn.makefile("rb")
         assert reader.readline().startswith(b"HTTP/1.1 101"), "the handshake was refused"
